@@ -1,0 +1,61 @@
+# waarborg: make serve (run the demo server), make test (lint, types, tests on SQLite and PostgreSQL)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/waarborg
+# Development values, set explicitly: never used unless a make target sets them.
+DEV_ENV := WAARBORG_DEBUG=1 WAARBORG_KEK_FILE=var/dev.kek
+TEST_ENV := WAARBORG_DEBUG=0 WAARBORG_SECRET_KEY=test-only-$$(head -c 24 /dev/urandom | base64 | tr -d '/+=') \
+	WAARBORG_KEK_FILE=var/test.kek WAARBORG_ALLOWED_HOSTS=testserver,127.0.0.1,localhost
+
+.PHONY: install serve test lint test-sqlite test-postgres bench browser clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 ($(PYTHON)) is needed"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+var:
+	mkdir -p var
+
+var/dev.kek: | install var
+	$(BIN)/waarborg keys generate > var/dev.kek
+	@echo "Generated a development key-encryption key in var/dev.kek (development only)."
+
+var/test.kek: | install var
+	$(BIN)/waarborg keys generate > var/test.kek
+
+serve: install var/dev.kek
+	$(DEV_ENV) $(BIN)/waarborg migrate --noinput -v0
+	$(DEV_ENV) $(BIN)/waarborg policy apply
+	$(DEV_ENV) $(BIN)/waarborg demo --customers 250
+	@echo ""
+	@echo "waarborg is running (development mode, SQLite in var/):"
+	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"
+	@echo "  versions:           http://127.0.0.1:8000/privacy/versions"
+	@echo ""
+	$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy waarborg bench
+
+test-sqlite: install var/test.kek
+	$(TEST_ENV) DATABASE_URL=sqlite:///var/waarborg-test.sqlite3 $(BIN)/pytest
+
+test-postgres: install var/test.kek
+	$(TEST_ENV) DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+test: lint test-sqlite test-postgres
+
+bench: install var/test.kek
+	$(TEST_ENV) $(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var

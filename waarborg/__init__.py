@@ -1,0 +1,1 @@
+"""waarborg: the system behind a privacy statement."""

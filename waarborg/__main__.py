@@ -1,0 +1,3 @@
+from waarborg.cli import main
+
+main()

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from waarborg.audit.selectors import audit_verify
+from waarborg.audit.services import audit_seal
+
+
+class Command(BaseCommand):
+    help = (
+        "The tamper-evident audit log. 'verify' recomputes the SHA-256 hash chain from the first "
+        "entry: exit 0 with 'N entries, chain intact', or exit 1 naming the first entry that does "
+        "not match. 'seal' gives committed entries their chain position (safe to run alongside "
+        "the server; one sealer works at a time)."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("verify", help="check the hash chain")
+        seal = sub.add_parser("seal", help="seal entries not yet in the chain")
+        seal.add_argument(
+            "--all", action="store_true", help="scan the whole log, not the newest part"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "seal":
+            count = audit_seal(scan_all=options["all"])
+            self.stdout.write(f"{count} entries sealed")
+            return
+        result = audit_verify()
+        if not result.intact:
+            self.stderr.write(
+                f"chain broken at entry {result.broken_at}: {result.problem} "
+                f"({result.checked} entries before it are intact)"
+            )
+            sys.exit(1)
+        line = f"{result.checked} entries, chain intact"
+        if result.unsealed:
+            line += f"; {result.unsealed} entries not yet sealed (run 'waarborg audit seal')"
+        self.stdout.write(line)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.db import models
+
+# Columns of the audit log hold no personal values: the subject is referenced by its random id,
+# fields by name. Both tables are append-only; database triggers reject UPDATE and DELETE.
+NOT_PERSONAL = True
+
+
+class AuditEntry(models.Model):
+    """One read or change. Written in the same transaction as the thing it records."""
+
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    subject_id = models.UUIDField(null=True, db_index=True)
+    purpose = models.CharField(max_length=64, blank=True)
+    action = models.CharField(max_length=64)
+    fields = models.JSONField(default=list)
+    decision = models.CharField(max_length=16, blank=True)
+    reason = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} by {self.actor}"
+
+    def canonical(self) -> dict[str, object]:
+        return {
+            "id": self.pk,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "subject": str(self.subject_id) if self.subject_id else None,
+            "purpose": self.purpose,
+            "action": self.action,
+            "fields": list(self.fields),
+            "decision": self.decision,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+class AuditSeal(models.Model):
+    """An entry's place in the hash chain, given by the sealer after the entry committed."""
+
+    position = models.BigIntegerField(primary_key=True)
+    entry = models.OneToOneField(AuditEntry, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.hash[:12]}"

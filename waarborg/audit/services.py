@@ -1,0 +1,139 @@
+"""Writing the audit log and sealing it into a hash chain.
+
+Appending is a plain INSERT in the caller's transaction, so audited requests never wait on one
+another. The sealer, run after commit (and by ``waarborg audit seal``), gives committed entries
+their chain position and hash in batches; only one sealer runs at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from waarborg.audit.models import AuditEntry, AuditSeal
+from waarborg.core.actors import Actor
+
+GENESIS = "0" * 64
+# Entries are looked for among the newest SEAL_WINDOW ids; ``audit seal --all`` scans everything.
+SEAL_WINDOW = 100_000
+_LOCK_KEY = 0x5741_4152  # pg advisory lock id for the sealer ("WAAR")
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    subject_id: UUID | None = None,
+    purpose: str = "",
+    fields: Sequence[str] = (),
+    decision: str = "",
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry.objects.create(
+        at=timezone.now(),
+        actor=actor.label,
+        subject_id=subject_id,
+        purpose=purpose,
+        action=action,
+        fields=sorted(fields),
+        decision=decision,
+        reason=reason,
+        detail=detail or {},
+    )
+    _seal_after_commit()
+    return entry
+
+
+def audit_record_many(entries: Iterable[AuditEntry]) -> int:
+    """Bulk append for jobs that touch many subjects at once (demo data, sweeps)."""
+    created = AuditEntry.objects.bulk_create(list(entries), batch_size=2000)
+    _seal_after_commit()
+    return len(created)
+
+
+def audit_entry(
+    *,
+    actor: Actor,
+    action: str,
+    subject_id: UUID | None,
+    purpose: str = "",
+    fields: Sequence[str] = (),
+) -> AuditEntry:
+    """An unsaved entry for ``audit_record_many``."""
+    return AuditEntry(
+        at=timezone.now(),
+        actor=actor.label,
+        subject_id=subject_id,
+        purpose=purpose,
+        action=action,
+        fields=sorted(fields),
+        decision="",
+        reason="",
+        detail={},
+    )
+
+
+def _seal_after_commit() -> None:
+    if connection.in_atomic_block:
+        transaction.on_commit(audit_seal, robust=True)
+    else:
+        audit_seal()
+
+
+def entry_hash(prev_hash: str, position: int, entry: AuditEntry) -> str:
+    body = json.dumps(
+        {"position": position, "prev": prev_hash, "entry": entry.canonical()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _try_lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite has one writer at a time; the transaction below serialises sealers
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_KEY])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def audit_seal(*, batch: int = 5000, scan_all: bool = False) -> int:
+    """Seal committed entries that have no chain position yet; returns how many were sealed."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if not _try_lock():
+                return sealed
+            head = AuditSeal.objects.order_by("-position").first()
+            pending = AuditEntry.objects.filter(seal__isnull=True).order_by("id")
+            if not scan_all and head is not None:
+                pending = pending.filter(id__gt=head.entry_id - SEAL_WINDOW)
+            entries = list(pending[:batch])
+            if not entries:
+                return sealed
+            position = head.position if head else 0
+            prev = head.hash if head else GENESIS
+            now = timezone.now()
+            seals = []
+            for entry in entries:
+                position += 1
+                digest = entry_hash(prev, position, entry)
+                seals.append(
+                    AuditSeal(
+                        position=position, entry=entry, prev_hash=prev, hash=digest, sealed_at=now
+                    )
+                )
+                prev = digest
+            AuditSeal.objects.bulk_create(seals)
+            sealed += len(seals)
+        if len(entries) < batch:
+            return sealed

@@ -1,0 +1,42 @@
+"""Who is acting: a staff user, an API system, the data subject or a background job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ActorKind = Literal["staff", "system", "subject", "job"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    name: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+    @classmethod
+    def job(cls, name: str) -> Actor:
+        return cls(kind="job", name=name)
+
+
+class Message(tuple[str, str]):
+    """A sentence in Dutch and English: ``Message(nl, en)``."""
+
+    def __new__(cls, nl: str, en: str) -> Message:
+        return super().__new__(cls, (nl, en))
+
+    @property
+    def nl(self) -> str:
+        return self[0]
+
+    @property
+    def en(self) -> str:
+        return self[1]
+
+    def get(self, lang: str) -> str:
+        return self[1] if lang == "en" else self[0]

@@ -1,0 +1,225 @@
+"""The purpose gate: (actor, purpose, subject) -> the fields that purpose may see, or a refusal.
+
+Every read of personal data goes through here and leaves an audit entry, allowed or refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+
+from waarborg.audit.services import audit_record
+from waarborg.core.actors import Actor, Message
+from waarborg.gate.decrypt import open_values
+from waarborg.policy.checks import covered
+from waarborg.policy.schema import Policy, Purpose
+from waarborg.policy.selectors import policy_current
+from waarborg.vault.models import PurposeState, Subject
+
+REASONS = {
+    "unknown_purpose": Message(
+        "Dit doeleinde bestaat niet in het beleid.", "This purpose does not exist in the policy."
+    ),
+    "role_not_permitted": Message(
+        "Uw rol mag gegevens niet voor dit doeleinde gebruiken.",
+        "Your role may not use data for this purpose.",
+    ),
+    "scope_not_permitted": Message(
+        "Dit systeem mag gegevens niet voor dit doeleinde gebruiken.",
+        "This system may not use data for this purpose.",
+    ),
+    "not_found": Message("Deze persoon bestaat niet.", "This data subject does not exist."),
+    "erased": Message(
+        "De gegevens van deze persoon zijn gewist.", "This person's data has been erased."
+    ),
+    "restricted": Message(
+        "De verwerking is beperkt: de gegevens worden alleen bewaard.",
+        "Processing is restricted: the data is only stored.",
+    ),
+    "objected": Message(
+        "Deze persoon heeft bezwaar gemaakt tegen dit doeleinde.",
+        "This person has objected to this purpose.",
+    ),
+    "no_consent": Message(
+        "Deze persoon heeft geen (geldige) toestemming gegeven voor dit doeleinde.",
+        "This person has not given (valid) consent for this purpose.",
+    ),
+    "not_applicable": Message(
+        "Dit doeleinde geldt niet voor dit soort betrokkene.",
+        "This purpose does not apply to this kind of data subject.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Allowed:
+    purpose: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    fields: list[str]
+    reason: str = ""
+
+    @property
+    def message(self) -> Message | None:
+        return REASONS.get(self.reason)
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+
+    @property
+    def message(self) -> Message:
+        return REASONS[self.reason]
+
+
+def actor_purposes(policy: Policy, actor: Actor) -> set[str]:
+    if actor.kind == "system":
+        return set(actor.scopes)
+    return {p for role in actor.roles if role in policy.roles for p in policy.roles[role].purposes}
+
+
+def _actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
+    if purpose not in policy.purposes:
+        return "unknown_purpose"
+    if purpose not in actor_purposes(policy, actor):
+        return "scope_not_permitted" if actor.kind == "system" else "role_not_permitted"
+    return ""
+
+
+def _is_marketing(spec: Purpose) -> bool:
+    return spec.consent is not None and spec.consent.direct_marketing
+
+
+def _state_refusal(spec: Purpose, subject: Subject, state: PurposeState | None) -> str:
+    if subject.erased_at is not None:
+        return "erased"
+    if subject.restricted_at is not None:
+        return "restricted"
+    if subject.kind not in spec.subject_kinds:
+        return "not_applicable"
+    if (
+        state is not None
+        and state.objected
+        and (_is_marketing(spec) or not state.compelling_grounds)
+    ):
+        return "objected"
+    if spec.basis == "consent" and (state is None or state.consent != PurposeState.Consent.GRANTED):
+        return "no_consent"
+    return ""
+
+
+def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
+    return sorted(
+        f
+        for f in subject.values
+        if f in policy.fields and covered(spec.categories, policy.fields[f].category)
+    )
+
+
+def _decide(actor: Actor, purpose: str, subject: Subject | UUID) -> tuple[Decision, Subject | None]:
+    policy = policy_current().policy
+    reason = _actor_refusal(policy, actor, purpose)
+    subject_id = subject.id if isinstance(subject, Subject) else subject
+    if reason:
+        return Decision(False, [], reason), subject if isinstance(subject, Subject) else None
+    row = _fetch(subject_id, purpose)
+    if row is None:
+        return Decision(False, [], "not_found"), None
+    found, state = row
+    spec = policy.purposes[purpose]
+    reason = _state_refusal(spec, found, state)
+    if reason:
+        return Decision(False, [], reason), found
+    return Decision(True, _visible(policy, spec, found)), found
+
+
+def _fetch(subject_id: UUID, purpose: str) -> tuple[Subject, PurposeState | None] | None:
+    """One query: the subject with its state for this purpose (LEFT JOIN via FilteredRelation)."""
+    row = (
+        Subject.objects.filter(id=subject_id)
+        .annotate(state=FilteredRelation("states", condition=Q(states__purpose=purpose)))
+        .annotate(
+            s_id=F("state__id"),
+            s_consent=F("state__consent"),
+            s_objected=F("state__objected"),
+            s_grounds=F("state__compelling_grounds"),
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    if row.s_id is None:
+        return row, None
+    state = PurposeState(
+        id=row.s_id,
+        subject=row,
+        purpose=purpose,
+        consent=row.s_consent,
+        objected=row.s_objected,
+        compelling_grounds=row.s_grounds,
+    )
+    return row, state
+
+
+def _audit(
+    actor: Actor, purpose: str, subject_id: UUID | None, decision: Decision, action: str
+) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_id=subject_id,
+        purpose=purpose,
+        fields=decision.fields,
+        decision="allowed" if decision.allowed else "refused",
+        reason=decision.reason,
+    )
+
+
+def gate_check(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Decision:
+    """The decision alone, without values (``POST /api/v1/gate/check``); audited."""
+    with transaction.atomic():
+        decision, found = _decide(actor, purpose, subject)
+        _audit(actor, purpose, found.id if found else None, decision, "gate.check")
+    return decision
+
+
+def gate_fields(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Allowed | Refused:
+    """The values this purpose may see for this subject, or a refusal saying why; audited."""
+    with transaction.atomic():
+        decision, found = _decide(actor, purpose, subject)
+        _audit(actor, purpose, found.id if found else None, decision, "gate.read")
+    if not decision.allowed or found is None:
+        return Refused(decision.reason)
+    return Allowed(purpose=purpose, fields=open_values(found, decision.fields))
+
+
+def gate_subjects(
+    *, actor: Actor, purpose: str, queryset: QuerySet[Subject]
+) -> QuerySet[Subject] | Refused:
+    """Narrow ``queryset`` to the subjects ``purpose`` may use, in one SQL query, whatever the size.
+
+    The result carries no values: reading them is ``gate_fields`` per subject. The selection itself
+    is audited once."""
+    policy = policy_current().policy
+    reason = _actor_refusal(policy, actor, purpose)
+    if reason:
+        _audit(actor, purpose, None, Decision(False, [], reason), "gate.select")
+        return Refused(reason)
+    spec = policy.purposes[purpose]
+    states = PurposeState.objects.filter(subject=OuterRef("pk"), purpose=purpose)
+    blocked = Q(objected=True) if _is_marketing(spec) else Q(objected=True, compelling_grounds="")
+    narrowed = queryset.filter(
+        erased_at__isnull=True, restricted_at__isnull=True, kind__in=spec.subject_kinds
+    ).exclude(Exists(states.filter(blocked)))
+    if spec.basis == "consent":
+        narrowed = narrowed.filter(Exists(states.filter(consent=PurposeState.Consent.GRANTED)))
+    _audit(actor, purpose, None, Decision(True, []), "gate.select")
+    return narrowed

@@ -1,0 +1,135 @@
+"""Checks across the parts of a policy: every reference resolves and the rules fit the law."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from waarborg.policy.schema import Policy, Purpose
+
+Path = tuple[str | int, ...]
+Problem = tuple[Path, str]
+
+CONTRACT_BASES = {"contract", "legal_obligation"}
+
+
+def category_covers(rule: str, category: str) -> bool:
+    """A rule on ``user.contact`` covers ``user.contact`` and everything under it."""
+    return category == rule or category.startswith(rule + ".")
+
+
+def covered(rules: Iterable[str], category: str) -> bool:
+    return any(category_covers(rule, category) for rule in rules)
+
+
+def policy_problems(policy: Policy) -> list[Problem]:
+    return [
+        *_categories(policy),
+        *_products(policy),
+        *_purposes(policy),
+        *_recipients(policy),
+        *_roles(policy),
+        *_cookies(policy),
+    ]
+
+
+def _unknown_categories(policy: Policy, keys: list[str], path: Path) -> Iterator[Problem]:
+    for i, key in enumerate(keys):
+        if key not in policy.categories:
+            yield (*path, i), f"unknown category {key!r}"
+
+
+def _categories(policy: Policy) -> Iterator[Problem]:
+    for name, spec in policy.fields.items():
+        if spec.category not in policy.categories:
+            yield ("fields", name, "category"), f"unknown category {spec.category!r}"
+
+
+def _financial(policy: Policy, field: str) -> bool:
+    spec = policy.fields.get(field)
+    return spec is not None and category_covers("user.financial", spec.category)
+
+
+def _products(policy: Policy) -> Iterator[Problem]:
+    contract_rules = [
+        c for p in policy.purposes.values() if p.basis in CONTRACT_BASES for c in p.categories
+    ]
+    for key, product in policy.products.items():
+        for field, need in product.fields.items():
+            path: Path = ("products", key, "fields", field)
+            if field not in policy.fields:
+                yield path, f"unknown field {field!r}"
+                continue
+            if _financial(policy, field) and not product.paid:
+                yield path, "financial data is only accepted for a paid product"
+            category = policy.fields[field].category
+            if need == "required" and not covered(contract_rules, category):
+                yield (
+                    path,
+                    ("a required field must be needed by a contract or legal-obligation purpose"),
+                )
+
+
+def _purposes(policy: Policy) -> Iterator[Problem]:
+    for key, purpose in policy.purposes.items():
+        base: Path = ("purposes", key)
+        yield from _unknown_categories(policy, purpose.categories, (*base, "categories"))
+        for i, kind in enumerate(purpose.subject_kinds):
+            if kind not in policy.subject_kinds:
+                yield (*base, "subject_kinds", i), f"unknown subject kind {kind!r}"
+        for i, rec in enumerate(purpose.recipients):
+            if rec not in policy.recipients:
+                yield (*base, "recipients", i), f"unknown recipient {rec!r}"
+        yield from _basis_rules(policy, purpose, base)
+
+
+def _basis_rules(policy: Policy, purpose: Purpose, base: Path) -> Iterator[Problem]:
+    if purpose.basis == "legitimate_interest" and purpose.balancing_test is None:
+        yield (*base, "balancing_test"), "a legitimate-interest purpose needs a balancing test"
+    if purpose.basis == "legal_obligation" and purpose.legal_reference is None:
+        yield (*base, "legal_reference"), "a legal-obligation purpose must name the law"
+    if purpose.basis == "consent":
+        if purpose.consent is None:
+            yield (*base, "consent"), "a consent purpose needs consent rules"
+            return
+        for field, need in purpose.consent.fields.items():
+            path: Path = (*base, "consent", "fields", field)
+            if field not in policy.fields:
+                yield path, f"unknown field {field!r}"
+            elif need != "optional":
+                yield path, "a consent purpose may only ask for optional fields"
+            elif not covered(purpose.categories, policy.fields[field].category):
+                yield path, "the field's category is not among the purpose's categories"
+    elif purpose.consent is not None:
+        yield (*base, "consent"), "consent rules belong only to a consent purpose"
+
+
+def _recipients(policy: Policy) -> Iterator[Problem]:
+    for key, rec in policy.recipients.items():
+        base: Path = ("recipients", key)
+        yield from _unknown_categories(policy, rec.categories, (*base, "categories"))
+        if rec.kind == "processor" and rec.agreement is None:
+            yield (*base, "agreement"), "a processor needs a data processing agreement"
+        if rec.country != "NL" and rec.transfer_safeguard is None and not _in_eea(rec.country):
+            yield (*base, "transfer_safeguard"), "a transfer outside the EEA needs a safeguard"
+
+
+EEA = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
+)
+
+
+def _in_eea(country: str) -> bool:
+    return country in EEA
+
+
+def _roles(policy: Policy) -> Iterator[Problem]:
+    for key, role in policy.roles.items():
+        for i, purpose in enumerate(role.purposes):
+            if purpose not in policy.purposes:
+                yield ("roles", key, "purposes", i), f"unknown purpose {purpose!r}"
+
+
+def _cookies(policy: Policy) -> Iterator[Problem]:
+    for i, cookie in enumerate(policy.cookies):
+        if cookie.kind == "exempt_analytics" and cookie.party != "first":
+            yield ("cookies", i, "party"), "only first-party analytics can be exempt from consent"

@@ -1,0 +1,364 @@
+"""Documents derived from a policy: the statement's content, the Art. 30 register, a diff.
+
+Everything a reader sees is computed here from the policy so the published text cannot drift
+from what the system enforces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from waarborg.policy.checks import EEA, category_covers, covered
+from waarborg.policy.schema import Policy, Purpose
+from waarborg.policy.texts import (
+    BASIS,
+    BASIS_EXPLAINED,
+    COOKIE_KIND,
+    KIND,
+    PARTY,
+    REQUIREMENT,
+    pick,
+    retention_text,
+)
+
+
+def _leaf_categories(policy: Policy) -> list[str]:
+    keys = list(policy.categories)
+    return [k for k in keys if not any(o != k and category_covers(k, o) for o in keys)]
+
+
+def _category_names(policy: Policy, keys: list[str], lang: str) -> list[str]:
+    return [policy.categories[k].name.get(lang) for k in keys if k in policy.categories]
+
+
+def _purpose_view(policy: Policy, key: str, purpose: Purpose, lang: str) -> dict[str, Any]:
+    consent = purpose.consent
+    return {
+        "key": key,
+        "name": purpose.name.get(lang),
+        "description": purpose.description.get(lang),
+        "basis": pick(BASIS[purpose.basis], lang),
+        "basis_key": purpose.basis,
+        "basis_explained": pick(BASIS_EXPLAINED[purpose.basis], lang),
+        "legal_reference": purpose.legal_reference,
+        "categories": _category_names(policy, purpose.categories, lang),
+        "retention": retention_text(purpose.retention, lang),
+        "retention_reference": purpose.retention.legal_reference,
+        "recipients": [policy.recipients[r].name.get(lang) for r in purpose.recipients],
+        "consent": consent,
+        "consent_fields": [policy.fields[f].label.get(lang) for f in consent.fields]
+        if consent
+        else [],
+        "balancing": (
+            {
+                "interest": purpose.balancing_test.interest.get(lang),
+                "necessity": purpose.balancing_test.necessity.get(lang),
+                "balance": purpose.balancing_test.balance.get(lang),
+            }
+            if purpose.balancing_test
+            else None
+        ),
+    }
+
+
+def _field_table(policy: Policy, lang: str) -> list[dict[str, Any]]:
+    rows = []
+    for name, spec in policy.fields.items():
+        cells = []
+        for product in policy.products.values():
+            need = product.fields.get(name)
+            if need is None:
+                cells.append(
+                    {"need": "absent", "text": "niet gevraagd" if lang == "nl" else "not asked"}
+                )
+            else:
+                cells.append({"need": need, "text": pick(REQUIREMENT[need], lang)})
+        rows.append({"field": name, "label": spec.label.get(lang), "cells": cells})
+    return rows
+
+
+def _recipient_view(policy: Policy, key: str, lang: str) -> dict[str, Any]:
+    rec = policy.recipients[key]
+    return {
+        "key": key,
+        "name": rec.name.get(lang),
+        "kind": rec.kind,
+        "kind_text": pick(KIND[rec.kind], lang),
+        "description": rec.description.get(lang),
+        "country": rec.country,
+        "agreement": rec.agreement,
+        "sub_processors": [
+            {"name": s.name, "service": s.service.get(lang), "country": s.country}
+            for s in rec.sub_processors
+        ],
+        "categories": _category_names(policy, rec.categories, lang),
+        "only_on_lawful_request": rec.only_on_lawful_request,
+        "purposes": [p.name.get(lang) for p in policy.purposes.values() if key in p.recipients],
+    }
+
+
+def statement_context(policy: Policy, lang: str) -> dict[str, Any]:
+    """Everything the statement template shows, already in the reader's language."""
+    c = policy.controller
+    paid_fields = {
+        f for f, spec in policy.fields.items() if category_covers("user.financial", spec.category)
+    }
+    return {
+        "lang": lang,
+        "title": policy.title.get(lang),
+        "controller": c,
+        "products": [
+            {"key": k, "name": p.name.get(lang), "paid": p.paid} for k, p in policy.products.items()
+        ],
+        "field_table": _field_table(policy, lang),
+        "financial_fields": [policy.fields[f].label.get(lang) for f in sorted(paid_fields)],
+        "categories": [
+            {
+                "key": k,
+                "name": policy.categories[k].name.get(lang),
+                "description": (d.get(lang) if (d := policy.categories[k].description) else ""),
+            }
+            for k in _leaf_categories(policy)
+        ],
+        "subject_kinds": [s.name.get(lang) for s in policy.subject_kinds.values()],
+        "purposes": [_purpose_view(policy, k, p, lang) for k, p in policy.purposes.items()],
+        "processors": [
+            _recipient_view(policy, k, lang)
+            for k, r in policy.recipients.items()
+            if r.kind == "processor"
+        ],
+        "others": [
+            _recipient_view(policy, k, lang)
+            for k, r in policy.recipients.items()
+            if r.kind != "processor"
+        ],
+        "grounds": [
+            {"name": g.name.get(lang), "description": g.description.get(lang)}
+            for g in policy.disclosure_grounds.values()
+        ],
+        "security_measures": [m.get(lang) for m in policy.security_measures],
+        "cookies": [
+            {
+                "name": ck.name,
+                "purpose": ck.purpose.get(lang),
+                "party": pick(PARTY[ck.party], lang),
+                "lifetime": ck.lifetime.get(lang),
+                "kind": pick(COOKIE_KIND[ck.kind], lang),
+                "needs_consent": ck.kind == "consent_required",
+            }
+            for ck in policy.cookies
+        ],
+        "visit_log": policy.visit_log,
+        "has_consent_purpose": any(p.basis == "consent" for p in policy.purposes.values()),
+    }
+
+
+# --- Art. 30(1) register -------------------------------------------------------------------
+
+REGISTER_COLUMNS = {
+    "nl": [
+        "(a) Verwerkingsverantwoordelijke en contact",
+        "(b) Doeleinde en grondslag",
+        "(c) Categorieën betrokkenen en persoonsgegevens",
+        "(d) Ontvangers",
+        "(e) Doorgifte naar derde landen",
+        "(f) Bewaartermijn",
+        "(g) Beveiligingsmaatregelen",
+    ],
+    "en": [
+        "(a) Controller and contact",
+        "(b) Purpose and legal basis",
+        "(c) Categories of data subjects and personal data",
+        "(d) Recipients",
+        "(e) Transfers to third countries",
+        "(f) Erasure time limits",
+        "(g) Security measures",
+    ],
+}
+
+
+def _transfers(policy: Policy, purpose: Purpose, lang: str) -> str:
+    out = []
+    for key in purpose.recipients:
+        rec = policy.recipients[key]
+        countries = {rec.country} | {s.country for s in rec.sub_processors}
+        outside = sorted(c for c in countries if c not in EEA)
+        if outside:
+            out.append(f"{rec.name.get(lang)}: {', '.join(outside)} ({rec.transfer_safeguard})")
+    if out:
+        return "; ".join(out)
+    return (
+        "Geen; alle ontvangers binnen de EER" if lang == "nl" else "None; all recipients in the EEA"
+    )
+
+
+def register_rows(policy: Policy, lang: str) -> list[list[str]]:
+    """One row per purpose with the seven columns of Art. 30(1) GDPR."""
+    c = policy.controller
+    controller = f"{c.legal_name} ({c.trade_name}), {c.contact_email}, {c.country}"
+    measures = "; ".join(m.get(lang) for m in policy.security_measures)
+    rows = []
+    for purpose in policy.purposes.values():
+        basis = pick(BASIS[purpose.basis], lang)
+        if purpose.legal_reference:
+            basis += f" ({purpose.legal_reference})"
+        subjects = ", ".join(policy.subject_kinds[s].name.get(lang) for s in purpose.subject_kinds)
+        data = ", ".join(_category_names(policy, purpose.categories, lang))
+        recipients = "; ".join(
+            f"{policy.recipients[r].name.get(lang)} ({pick(KIND[policy.recipients[r].kind], lang)})"
+            for r in purpose.recipients
+        ) or ("Geen" if lang == "nl" else "None")
+        retention = retention_text(purpose.retention, lang)
+        if purpose.retention.legal_reference:
+            retention += f" ({purpose.retention.legal_reference})"
+        label = "Betrokkenen" if lang == "nl" else "Data subjects"
+        data_label = "Gegevens" if lang == "nl" else "Data"
+        rows.append(
+            [
+                controller,
+                f"{purpose.name.get(lang)}: {purpose.description.get(lang)} [{basis}]",
+                f"{label}: {subjects}. {data_label}: {data}",
+                recipients,
+                _transfers(policy, purpose, lang),
+                retention,
+                measures,
+            ]
+        )
+    return rows
+
+
+def fields_for_categories(policy: Policy, categories: list[str]) -> list[str]:
+    return [f for f, spec in policy.fields.items() if covered(categories, spec.category)]
+
+
+# --- comparing two versions ------------------------------------------------------------------
+
+_WORDS = {
+    "purposes": ("Doeleinde", "Purpose"),
+    "categories": ("Categorie", "Category"),
+    "products": ("Product", "Product"),
+    "recipients": ("Ontvanger", "Recipient"),
+    "roles": ("Rol", "Role"),
+    "fields": ("Gegeven", "Field"),
+    "subject_kinds": ("Soort betrokkene", "Kind of data subject"),
+    "disclosure_grounds": ("Grond voor verstrekking", "Ground for disclosure"),
+    "retention": ("bewaartermijn", "retention"),
+    "controller": ("Verwerkingsverantwoordelijke", "Controller"),
+    "contact_email": ("e-mailadres", "e-mail address"),
+    "years": ("jaren", "years"),
+    "months": ("maanden", "months"),
+    "days": ("dagen", "days"),
+    "from": ("vanaf", "from"),
+    "basis": ("grondslag", "legal basis"),
+    "cookies": ("Cookie", "Cookie"),
+    "security_measures": ("Beveiligingsmaatregel", "Security measure"),
+    "name": ("naam", "name"),
+    "description": ("omschrijving", "description"),
+}
+
+
+_COLLECTIONS = {
+    "purposes",
+    "categories",
+    "products",
+    "recipients",
+    "roles",
+    "fields",
+    "subject_kinds",
+    "disclosure_grounds",
+    "cookies",
+    "security_measures",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    where: str
+    old: str | None
+    new: str | None
+
+    @property
+    def kind(self) -> str:
+        if self.old is None:
+            return "added"
+        return "removed" if self.new is None else "changed"
+
+
+def _flatten(
+    value: Any, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], Any]
+) -> None:
+    if isinstance(value, dict) and value:
+        if set(value) == {"nl", "en"}:
+            out[path] = value
+            return
+        for k, v in value.items():
+            _flatten(v, (*path, k), out)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, v in enumerate(value):
+            _flatten(v, (*path, i), out)
+    else:
+        out[path] = value
+
+
+def _label(doc: dict[str, Any], path: tuple[str | int, ...], lang: str) -> str:
+    parts: list[str] = []
+    i = 0
+    while i < len(path):
+        part = path[i]
+        if i == 0 and part in _COLLECTIONS and i + 1 < len(path):
+            key = path[i + 1]
+            node = doc.get(part, {})
+            named = node[key] if isinstance(node, dict) and key in node else None
+            if isinstance(node, list) and isinstance(key, int) and key < len(node):
+                named = node[key]
+            title = key
+            if isinstance(named, dict):
+                name = named.get("name") or named.get("label")
+                if isinstance(name, dict):
+                    title = name.get(lang, key)
+                elif isinstance(name, str):
+                    title = name
+            parts.append(f"{pick(_WORDS[str(part)], lang)} “{title}”")
+            i += 2
+            continue
+        parts.append(
+            pick(_WORDS[part], lang) if isinstance(part, str) and part in _WORDS else str(part)
+        )
+        i += 1
+    return " › ".join(parts)
+
+
+def _show(value: Any, lang: str) -> str:
+    if isinstance(value, dict) and set(value) == {"nl", "en"}:
+        return str(value[lang])
+    if isinstance(value, list):
+        return ", ".join(_show(v, lang) for v in value) or "—"
+    if value is None:
+        return "—"
+    return str(value)
+
+
+def policy_diff(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[Change]:
+    """What changed between two policy documents, each change in words a reader follows."""
+    before: dict[tuple[str | int, ...], Any] = {}
+    after: dict[tuple[str | int, ...], Any] = {}
+    _flatten(old, (), before)
+    _flatten(new, (), after)
+    changes = []
+    for path in sorted(set(before) | set(after), key=lambda p: [str(x) for x in p]):
+        a, b = before.get(path, _MISSING), after.get(path, _MISSING)
+        if a == b:
+            continue
+        doc = new if b is not _MISSING else old
+        changes.append(
+            Change(
+                where=_label(doc, path, lang),
+                old=None if a is _MISSING else _show(a, lang),
+                new=None if b is _MISSING else _show(b, lang),
+            )
+        )
+    return changes
+
+
+_MISSING = object()

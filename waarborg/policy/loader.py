@@ -1,0 +1,165 @@
+"""Read a policy file, validate it and report every problem as ``FILE:LINE: path: message``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from waarborg.policy.checks import policy_problems
+from waarborg.policy.schema import Policy
+
+Loc = tuple[str | int, ...]
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class PolicyError:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path}: {self.message}"
+
+
+class PolicyInvalid(Exception):
+    """The policy file cannot be used; ``errors`` lists every reason."""
+
+    def __init__(self, errors: list[PolicyError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+    def report(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    policy: Policy
+    digest: str
+    document: dict[str, Any]
+    source: Path
+
+
+def dotted(loc: Loc) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif _PLAIN.match(item):
+            parts.append(("." if parts else "") + item)
+        else:
+            parts.append(f"[{item!r}]")
+    return "".join(parts) or "(top)"
+
+
+class _Reader:
+    """Turn YAML nodes into plain values while remembering the line of every path."""
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.lines: dict[Loc, int] = {}
+        self.problems: list[tuple[Loc, int, str]] = []
+
+    def value(self, node: yaml.Node, loc: Loc) -> Any:
+        self.lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    key = str(key)
+                if key in result:
+                    line = key_node.start_mark.line + 1
+                    self.problems.append(((*loc, key), line, "duplicate key"))
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                result[key] = self.value(value_node, (*loc, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, (*loc, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def _line(lines: dict[Loc, int], loc: Loc) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _parse(text: str, name: str) -> tuple[Any, _Reader]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        reader = _Reader(loader)
+        data = reader.value(node, ()) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        error = PolicyError(name, line, "(yaml)", f"YAML syntax error: {problem}")
+        raise PolicyInvalid([error]) from None
+    finally:
+        loader.dispose()
+    return data, reader
+
+
+def _pydantic_errors(exc: ValidationError) -> list[tuple[Loc, str]]:
+    out: list[tuple[Loc, str]] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (not part of the policy format)"
+        elif err["type"] == "literal_error":
+            message = f"{err['msg']}, not {err['input']!r}"
+        out.append((loc, message))
+    return out
+
+
+def policy_parse(text: str, *, name: str) -> LoadedPolicy:
+    """Validate the text of a policy file; raise ``PolicyInvalid`` listing every problem."""
+    data, reader = _parse(text, name)
+    errors = [PolicyError(name, line, dotted(loc), msg) for loc, line, msg in reader.problems]
+    if not isinstance(data, dict):
+        errors.append(PolicyError(name, 1, "(top)", "the policy must be a mapping of sections"))
+        raise PolicyInvalid(errors)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        for loc, msg in _pydantic_errors(exc):
+            errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
+        raise PolicyInvalid(errors) from None
+    for loc, msg in policy_problems(policy):
+        errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
+    if errors:
+        raise PolicyInvalid(errors)
+    document = policy.model_dump(mode="json", by_alias=True)
+    return LoadedPolicy(
+        policy=policy, digest=policy_digest(document), document=document, source=Path(name)
+    )
+
+
+def policy_digest(document: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON: key order, spacing and comments do not change it."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def policy_read(path: Path) -> LoadedPolicy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        error = PolicyError(str(path), 1, "(file)", f"cannot read: {exc.strerror}")
+        raise PolicyInvalid([error]) from None
+    except UnicodeDecodeError:
+        raise PolicyInvalid([PolicyError(str(path), 1, "(file)", "not UTF-8 text")]) from None
+    return policy_parse(text, name=str(path))

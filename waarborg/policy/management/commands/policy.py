@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from waarborg.policy.loader import PolicyInvalid, policy_read
+from waarborg.policy.schema import Policy
+from waarborg.policy.selectors import policy_current
+from waarborg.policy.services import policy_roles_sync, policy_version_record
+
+
+class Command(BaseCommand):
+    help = (
+        "Work with the policy file. 'check [FILE]' validates (exit 0, or exit 2 with every error "
+        "as FILE:LINE: path: message); 'schema' prints its JSON Schema; 'apply' records the "
+        "policy in WAARBORG_POLICY as a version (unchanged files add nothing) and syncs staff "
+        "roles."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("check", help="validate a policy file")
+        check.add_argument("file", nargs="?", help="default: WAARBORG_POLICY")
+        sub.add_parser("schema", help="print the JSON Schema of the policy format")
+        sub.add_parser("apply", help="record the current policy version and sync staff roles")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "check":
+            self._check(Path(options["file"] or settings.WAARBORG_POLICY))
+        elif action == "schema":
+            schema = Policy.model_json_schema(by_alias=True)
+            self.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False))
+        else:
+            self._apply()
+
+    def _check(self, path: Path) -> None:
+        try:
+            loaded = policy_read(path)
+        except PolicyInvalid as exc:
+            self.stderr.write(exc.report())
+            sys.exit(2)
+        p = loaded.policy
+        self.stdout.write(
+            f"{path}: valid; {len(p.purposes)} purposes, {len(p.categories)} categories, "
+            f"{len(p.products)} products, {len(p.roles)} roles, {len(p.cookies)} cookies; "
+            f"version {loaded.digest[:12]}"
+        )
+
+    def _apply(self) -> None:
+        try:
+            loaded = policy_current()
+        except PolicyInvalid as exc:
+            raise CommandError(exc.report()) from None
+        version, created = policy_version_record(loaded=loaded)
+        groups = policy_roles_sync(policy=loaded.policy)
+        state = "recorded as new version" if created else "unchanged"
+        self.stdout.write(f"policy {version.short} {state}; {groups} staff roles in sync")

@@ -1,0 +1,191 @@
+"""The shape of a policy file, as pydantic models.
+
+The models check each value on its own; ``checks.py`` checks the references between them. Every
+model forbids unknown keys so a typo in the file is an error, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+LegalBasis = Literal[
+    "contract",
+    "consent",
+    "legitimate_interest",
+    "legal_obligation",
+    "vital_interest",
+    "public_task",
+]
+Requirement = Literal["required", "optional"]
+RetentionEvent = Literal[
+    "collection",
+    "end_of_contract",
+    "end_of_financial_year",
+    "consent_withdrawn",
+    "last_activity",
+    "visit",
+    "claim_settled",
+]
+Channel = Literal["email", "phone", "post", "app", "web"]
+CategoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class I18n(Strict):
+    """A text a person reads, in Dutch and English."""
+
+    nl: Text
+    en: Text
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+
+class Authority(Strict):
+    name: Text
+    url: Text
+    complaint_url: Text
+
+
+class Controller(Strict):
+    legal_name: Text
+    trade_name: Text
+    contact_email: EmailStr
+    address: Text | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    supervisory_authority: Authority
+
+
+class Category(Strict):
+    name: I18n
+    description: I18n | None = None
+
+
+class SubjectKind(Strict):
+    name: I18n
+
+
+class FieldSpec(Strict):
+    category: CategoryKey
+    label: I18n
+
+
+class Product(Strict):
+    name: I18n
+    paid: bool
+    fields: dict[Key, Requirement]
+
+
+class Retention(Strict):
+    years: int = Field(default=0, ge=0, le=100)
+    months: int = Field(default=0, ge=0, le=1200)
+    days: int = Field(default=0, ge=0, le=36500)
+    starts: RetentionEvent = Field(alias="from")
+    legal_reference: Text | None = None
+    assumption: Text | None = None
+
+    @model_validator(mode="after")
+    def _not_zero(self) -> Retention:
+        if self.years == 0 and self.months == 0 and self.days == 0:
+            raise ValueError("a retention period must be longer than zero")
+        return self
+
+
+class BalancingTest(Strict):
+    interest: I18n
+    necessity: I18n
+    balance: I18n
+
+
+class ConsentRules(Strict):
+    explicit: bool
+    double_opt_in: bool
+    channels: list[Channel] = Field(min_length=1)
+    fields: dict[Key, Requirement]
+    direct_marketing: bool
+
+
+class Purpose(Strict):
+    name: I18n
+    description: I18n
+    basis: LegalBasis
+    legal_reference: Text | None = None
+    categories: list[CategoryKey] = Field(min_length=1)
+    subject_kinds: list[Key] = Field(min_length=1)
+    retention: Retention
+    recipients: list[Key] = []
+    consent: ConsentRules | None = None
+    balancing_test: BalancingTest | None = None
+
+
+class Agreement(Strict):
+    signed: dt.date
+    reviewed: dt.date | None = None
+
+
+class SubProcessor(Strict):
+    name: Text
+    service: I18n
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class Recipient(Strict):
+    kind: Literal["processor", "third_party", "authority"]
+    name: I18n
+    description: I18n
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    categories: list[CategoryKey] = Field(min_length=1)
+    agreement: Agreement | None = None
+    sub_processors: list[SubProcessor] = []
+    only_on_lawful_request: bool = False
+    transfer_safeguard: Text | None = None
+    assumption: Text | None = None
+
+
+class DisclosureGround(Strict):
+    name: I18n
+    description: I18n
+
+
+class Cookie(Strict):
+    name: Text
+    purpose: I18n
+    party: Literal["first", "third"]
+    lifetime: I18n
+    kind: Literal["functional", "exempt_analytics", "consent_required"]
+
+
+class Role(Strict):
+    name: I18n
+    purposes: list[Key]
+
+
+class VisitLog(Strict):
+    ip_truncate_after_hours: int = Field(ge=1, le=24 * 30)
+
+
+class Policy(Strict):
+    """A controller's whole privacy policy; the single source of truth."""
+
+    schema_version: Literal[1]
+    title: I18n
+    controller: Controller
+    categories: dict[CategoryKey, Category] = Field(min_length=1)
+    subject_kinds: dict[Key, SubjectKind] = Field(min_length=1)
+    fields: dict[Key, FieldSpec] = Field(min_length=1)
+    products: dict[Key, Product] = Field(min_length=1)
+    purposes: dict[Key, Purpose] = Field(min_length=1)
+    recipients: dict[Key, Recipient] = {}
+    disclosure_grounds: dict[Key, DisclosureGround] = {}
+    cookies: list[Cookie] = []
+    roles: dict[Key, Role] = Field(min_length=1)
+    security_measures: list[I18n] = Field(min_length=1)
+    visit_log: VisitLog | None = None

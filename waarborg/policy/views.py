@@ -1,0 +1,85 @@
+"""Public pages about the policy: the statement, its versions and what changed between them."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from waarborg.policy.documents import policy_diff, statement_context
+from waarborg.policy.models import PolicyVersion
+from waarborg.policy.schema import Policy
+from waarborg.policy.selectors import policy_current, policy_version_get, policy_versions
+from waarborg.policy.services import policy_version_record
+
+
+def request_lang(request: HttpRequest) -> str:
+    """``?lang=nl|en`` wins; otherwise the language negotiated from ``Accept-Language``."""
+    asked = request.GET.get("lang", "")
+    if asked in ("nl", "en"):
+        return asked
+    return "en" if getattr(request, "LANGUAGE_CODE", "nl").startswith("en") else "nl"
+
+
+def _center_url() -> str | None:
+    try:
+        return reverse("center:home")
+    except NoReverseMatch:
+        return None
+
+
+def _render_statement(request: HttpRequest, version: PolicyVersion, lang: str) -> HttpResponse:
+    policy = Policy.model_validate(version.document)
+    context = statement_context(policy, lang)
+    context.update(version=version, center_url=_center_url())
+    with translation.override(lang):
+        response = render(request, f"policy/statement_{lang}.html", context)
+    response["Content-Language"] = lang
+    response["Vary"] = "Accept-Language"
+    return response
+
+
+@require_GET
+def statement(request: HttpRequest) -> HttpResponse:
+    version, _ = policy_version_record(loaded=policy_current())
+    return _render_statement(request, version, request_lang(request))
+
+
+@require_GET
+def version_detail(request: HttpRequest, digest: str) -> HttpResponse:
+    lang = request_lang(request)
+    version = policy_version_get(digest=digest)
+    if version is None:
+        return _not_found(request, lang)
+    return _render_statement(request, version, lang)
+
+
+@require_GET
+def versions(request: HttpRequest) -> HttpResponse:
+    lang = request_lang(request)
+    policy_version_record(loaded=policy_current())
+    listed = policy_versions()
+    rows = [(v, listed[i + 1] if i + 1 < len(listed) else None) for i, v in enumerate(listed)]
+    return render(request, "policy/versions.html", {"lang": lang, "rows": rows})
+
+
+@require_GET
+def compare(request: HttpRequest) -> HttpResponse:
+    lang = request_lang(request)
+    old = policy_version_get(digest=request.GET.get("from", ""))
+    new = policy_version_get(digest=request.GET.get("to", ""))
+    if old is None or new is None:
+        return _not_found(request, lang)
+    changes = policy_diff(old.document, new.document, lang)
+    return render(
+        request,
+        "policy/compare.html",
+        {"lang": lang, "old": old, "new": new, "changes": changes},
+    )
+
+
+def _not_found(request: HttpRequest, lang: str) -> HttpResponse:
+    message = "That version does not exist." if lang == "en" else "Die versie bestaat niet."
+    return render(request, "policy/not_found.html", {"lang": lang, "message": message}, status=404)

@@ -1,0 +1,117 @@
+"""The one settings module. Everything that differs between machines comes from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from waarborg.conf import env_bool, env_list, env_path, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("WAARBORG_VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("WAARBORG_DEBUG", default=False)
+
+_secret = env_secret("WAARBORG_SECRET_KEY")
+if _secret is None:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "WAARBORG_SECRET_KEY (or WAARBORG_SECRET_KEY_FILE) is not set. Set it, or set "
+            "WAARBORG_DEBUG=1 for a development server with a throw-away key."
+        )
+    _secret = "dev-only-insecure-key-not-for-production"  # noqa: S105 - only with WAARBORG_DEBUG=1
+elif len(_secret) < 32:
+    raise ImproperlyConfigured("WAARBORG_SECRET_KEY must be at least 32 characters long.")
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list(
+    "WAARBORG_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
+)
+
+WAARBORG_POLICY = env_path("WAARBORG_POLICY", BASE_DIR / "policies" / "cms.yaml")
+
+_database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}")
+assert _database_url is not None
+try:
+    _db = dj_database_url.parse(_database_url, conn_max_age=60)
+except Exception as exc:  # dj_database_url raises several kinds of errors on a bad URL
+    raise ImproperlyConfigured(f"DATABASE_URL cannot be understood: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    _db["CONN_MAX_AGE"] = 0
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "waarborg.core",
+    "waarborg.policy",
+    "waarborg.audit",
+    "waarborg.vault",
+    "waarborg.gate",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "waarborg.urls"
+WSGI_APPLICATION = "waarborg.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "waarborg" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+LANGUAGE_CODE = "nl"
+LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "waarborg" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Amsterdam"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

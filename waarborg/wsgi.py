@@ -1,0 +1,26 @@
+"""WSGI entry point. Refuses to start, with a plain message, on bad settings or policy."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waarborg.settings")
+
+try:
+    application = get_wsgi_application()
+    from waarborg.policy.loader import PolicyInvalid
+    from waarborg.policy.selectors import policy_current
+    from waarborg.vault.keys import keyring
+
+    policy_current()
+    keyring()
+except ImproperlyConfigured as exc:
+    print(f"waarborg: configuration error: {exc}", file=sys.stderr)
+    sys.exit(2)
+except PolicyInvalid as exc:
+    print(f"waarborg: the policy cannot be used:\n{exc.report()}", file=sys.stderr)
+    sys.exit(2)
