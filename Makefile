@@ -44,7 +44,7 @@ serve: install var/dev.kek
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy waarborg bench
+	$(TEST_ENV) $(BIN)/mypy waarborg bench
 
 test-sqlite: install var/test.kek
 	$(TEST_ENV) DATABASE_URL=sqlite:///var/waarborg-test.sqlite3 $(BIN)/pytest

@@ -308,7 +308,7 @@ def _label(doc: dict[str, Any], path: tuple[str | int, ...], lang: str) -> str:
         part = path[i]
         if i == 0 and part in _COLLECTIONS and i + 1 < len(path):
             key = path[i + 1]
-            node = doc.get(part, {})
+            node = doc.get(str(part), {})
             named = node[key] if isinstance(node, dict) and key in node else None
             if isinstance(node, list) and isinstance(key, int) and key < len(node):
                 named = node[key]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -443,7 +443,7 @@ def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str
 def subjects_bulk_create(
     *,
     actor: Actor,
-    items: list[tuple[str, Mapping[str, object], list[str]]],
+    items: Sequence[tuple[str, Mapping[str, object], list[str]]],
     accepted_policy_version: str,
 ) -> int:
     """Create many subjects in one transaction: (product, fields, purposes consented to).
