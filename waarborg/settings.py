@@ -41,7 +41,9 @@ except Exception as exc:  # dj_database_url raises several kinds of errors on a 
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     _db["CONN_MAX_AGE"] = 0
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # The test database sits beside the configured one, so parallel runs with their own
+    # DATABASE_URL never share a file.
+    _db["TEST"] = {"NAME": str(Path(str(_db["NAME"])).with_suffix(".test.sqlite3"))}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
