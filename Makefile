@@ -38,6 +38,9 @@ serve: install var/dev.kek
 	@echo "waarborg is running (development mode, SQLite in var/):"
 	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"
 	@echo "  versions:           http://127.0.0.1:8000/privacy/versions"
+	@echo "  staff console:      http://127.0.0.1:8000/console/"
+	@echo "  API docs:           http://127.0.0.1:8000/api/docs"
+	@$(DEV_ENV) $(BIN)/waarborg demo_access
 	@echo ""
 	$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000
 

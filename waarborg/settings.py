@@ -58,9 +58,13 @@ INSTALLED_APPS = [
     "waarborg.audit",
     "waarborg.vault",
     "waarborg.gate",
+    "waarborg.access",
+    "waarborg.api",
+    "waarborg.console",
 ]
 
 MIDDLEWARE = [
+    "waarborg.api.middleware.body_limit",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,6 +114,12 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+
+# Requests per API token (django-ninja throttle syntax: N/s, N/m, N/h).
+WAARBORG_API_RATE = env_str("WAARBORG_API_RATE", "600/m")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,325 @@
+"""The JSON API for CMS's product back ends. Thin: parse, call one service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+from pydantic import Field
+
+from waarborg.access.selectors import system_for_token
+from waarborg.api import schemas as s
+from waarborg.audit.services import audit_record
+from waarborg.core.actors import Actor, Message
+from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
+from waarborg.policy.selectors import policy_current
+from waarborg.vault import lookup, services
+from waarborg.vault.validation import InvalidFields
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return system_for_token(token)
+
+
+def _lang(request: HttpRequest) -> str:
+    return "en" if getattr(request, "LANGUAGE_CODE", "nl").startswith("en") else "nl"
+
+
+api = NinjaAPI(
+    title="waarborg API",
+    version="1",
+    description="Register customers, record consent and objections, and ask the purpose gate.",
+    auth=TokenAuth(),
+    throttle=[AuthRateThrottle(settings.WAARBORG_API_RATE)],
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+v1 = Router(tags=["v1"])
+
+COMMON: dict[int, Any] = {401: s.Error, 422: s.Error, 429: s.Error}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: Message, fields: dict[str, Message] | None = None
+    ):
+        super().__init__(code)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def _error(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: Message,
+    fields: dict[str, Message] | None = None,
+) -> HttpResponse:
+    lang = _lang(request)
+    body: dict[str, Any] = {"code": code, "message": message.get(lang)}
+    if fields:
+        body["fields"] = {k: v.get(lang) for k, v in sorted(fields.items())}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message, exc.fields)
+
+
+@api.exception_handler(InvalidFields)
+def _invalid_fields(request: HttpRequest, exc: InvalidFields) -> HttpResponse:
+    message = Message("Een of meer gegevens kloppen niet.", "One or more fields are not valid.")
+    return _error(request, 422, "invalid_fields", message, exc.errors)
+
+
+_VAULT_STATUS = {
+    "not_found": 404,
+    "erased": 409,
+    "restricted": 409,
+    "unknown_purpose": 422,
+    "role_not_permitted": 403,
+}
+
+
+@api.exception_handler(services.VaultError)
+def _vault_error(request: HttpRequest, exc: services.VaultError) -> HttpResponse:
+    return _error(request, _VAULT_STATUS.get(exc.code, 422), exc.code, exc.message)
+
+
+_PYDANTIC_NL = {
+    "extra_forbidden": "Dit veld is onbekend.",
+    "missing": "Dit veld ontbreekt.",
+    "string_too_long": "Deze waarde is te lang.",
+    "string_too_short": "Deze waarde is te kort.",
+    "string_type": "Dit moet tekst zijn.",
+    "bool_type": "Dit moet true of false zijn.",
+    "bool_parsing": "Dit moet true of false zijn.",
+    "uuid_parsing": "Dit is geen geldige id.",
+    "uuid_type": "Dit is geen geldige id.",
+    "dict_type": "Dit moet een object zijn.",
+    "too_long": "Dit bevat te veel onderdelen.",
+    "json_invalid": "Dit is geen geldige JSON.",
+    "model_attributes_type": "Dit moet een object zijn.",
+}
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, Message] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        where = ".".join(loc) or "request"
+        text = str(err.get("msg", "invalid"))
+        fields[where] = Message(_PYDANTIC_NL.get(str(err.get("type")), f"Ongeldig: {text}"), text)
+    message = Message("Het verzoek klopt niet.", "The request is not valid.")
+    return _error(request, 422, "invalid_request", message, fields)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    message = Message(
+        "Geef een geldig API-token mee: Authorization: Bearer <token>.",
+        "Send a valid API token: Authorization: Bearer <token>.",
+    )
+    return _error(request, 401, "unauthorized", message)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 429:
+        message = Message(
+            "Te veel verzoeken; probeer het later opnieuw.", "Too many requests; try again later."
+        )
+        return _error(request, 429, "rate_limited", message)
+    message = Message("Het verzoek kan niet worden verwerkt.", "The request cannot be handled.")
+    return _error(request, exc.status_code, "bad_request", message)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    auth = request.auth  # type: ignore[attr-defined]
+    assert isinstance(auth, Actor)
+    return auth
+
+
+def _require_scope(actor: Actor, purpose: str) -> None:
+    if purpose not in policy_current().policy.purposes:
+        raise ApiError(422, "unknown_purpose", REASONS["unknown_purpose"])
+    if purpose not in actor.scopes:
+        raise ApiError(403, "scope_not_permitted", REASONS["scope_not_permitted"])
+
+
+def _refusal(request: HttpRequest, reason: str) -> tuple[int, dict[str, str]]:
+    status = 404 if reason == "not_found" else 403
+    return status, {"refused": reason, "message": REASONS[reason].get(_lang(request))}
+
+
+class PurposeQuery(Schema):
+    purpose: str = Field(max_length=64)
+
+
+class LookupQuery(Schema):
+    email: str = Field(max_length=320)
+    purpose: str = Field(max_length=64)
+
+
+@v1.post("/subjects", response={201: s.Created, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON})
+def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> tuple[int, dict[str, UUID]]:
+    actor = _actor(request)
+    _require_scope(actor, "administration")
+    subject = services.subject_create(
+        actor=actor,
+        product=payload.product,
+        fields=payload.fields,
+        accepted_policy_version=payload.accepted_policy_version,
+    )
+    return 201, {"id": subject.id}
+
+
+@v1.patch(
+    "/subjects/{subject_id}",
+    response={200: s.Created, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
+)
+def subject_update(
+    request: HttpRequest, subject_id: UUID, payload: s.SubjectPatch
+) -> dict[str, UUID]:
+    actor = _actor(request)
+    _require_scope(actor, "administration")
+    subject = services.subject_update(actor=actor, subject_id=subject_id, fields=payload.fields)
+    return {"id": subject.id}
+
+
+@v1.get(
+    "/subjects/{subject_id}", response={200: s.SubjectOut, 403: s.Refusal, 404: s.Refusal, **COMMON}
+)
+def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQuery]) -> Any:
+    result = gate_fields(actor=_actor(request), purpose=query.purpose, subject=subject_id)
+    if not isinstance(result, Allowed):
+        return _refusal(request, result.reason)
+    return {"id": subject_id, "purpose": query.purpose, "fields": result.fields}
+
+
+@v1.get("/subjects", response={200: s.SubjectList, 403: s.Refusal, 404: s.Refusal, **COMMON})
+def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
+    actor = _actor(request)
+    if query.purpose not in policy_current().policy.purposes:
+        return _refusal(request, "unknown_purpose")
+    if query.purpose not in actor.scopes:  # before the lookup, so existence does not leak
+        return _refusal(request, "scope_not_permitted")
+    found = []
+    refusal = "not_found"
+    for subject_id in lookup.subject_ids_by_email(query.email):
+        result = gate_fields(actor=actor, purpose=query.purpose, subject=subject_id)
+        if isinstance(result, Allowed):
+            found.append({"id": subject_id, "purpose": query.purpose, "fields": result.fields})
+        else:
+            refusal = result.reason
+    if not found:
+        return _refusal(request, refusal)
+    return {"subjects": found}
+
+
+@v1.post("/gate/check", response={200: s.Decision, **COMMON})
+def gate_check_view(request: HttpRequest, payload: s.GateCheckIn) -> dict[str, Any]:
+    decision = gate_check(actor=_actor(request), purpose=payload.purpose, subject=payload.subject)
+    return {
+        "allowed": decision.allowed,
+        "fields": decision.fields,
+        "reason": decision.reason or None,
+    }
+
+
+def _subject_or_404(subject_id: UUID) -> None:
+    if not lookup.subject_exists(subject_id):
+        raise ApiError(404, "not_found", REASONS["not_found"])
+
+
+@v1.post(
+    "/subjects/{subject_id}/consents",
+    response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
+)
+def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn) -> Any:
+    actor = _actor(request)
+    _require_scope(actor, payload.purpose)
+    _subject_or_404(subject_id)
+    state = services.consent_record(
+        actor=actor,
+        subject_id=subject_id,
+        purpose=payload.purpose,
+        granted=payload.granted,
+        text_version=payload.text_version,
+        channel=payload.channel,
+    )
+    return 201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+
+
+@v1.post(
+    "/subjects/{subject_id}/objections",
+    response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
+)
+def objection_create(request: HttpRequest, subject_id: UUID, payload: s.ObjectionIn) -> Any:
+    actor = _actor(request)
+    _require_scope(actor, payload.purpose)
+    _subject_or_404(subject_id)
+    state = services.objection_record(
+        actor=actor, subject_id=subject_id, purpose=payload.purpose, note=payload.note
+    )
+    return 201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+
+
+def _events(request: HttpRequest, subject_id: UUID, kinds: set[str], action: str) -> dict[str, Any]:
+    actor = _actor(request)
+    _subject_or_404(subject_id)
+    events = [
+        e for e in lookup.purpose_events(subject_id, purposes=set(actor.scopes)) if e.kind in kinds
+    ]
+    audit_record(
+        actor=actor, action=action, subject_id=subject_id, detail={"purposes": sorted(actor.scopes)}
+    )
+    return {
+        "events": [
+            {
+                "purpose": e.purpose,
+                "kind": e.kind,
+                "at": e.at.isoformat(),
+                "text_version": e.text_version,
+                "channel": e.channel,
+                "source": e.source,
+                "policy_version": e.policy_digest[:12],
+            }
+            for e in events
+        ]
+    }
+
+
+@v1.get("/subjects/{subject_id}/consents", response={200: s.EventList, 404: s.Error, **COMMON})
+def consent_list(request: HttpRequest, subject_id: UUID) -> dict[str, Any]:
+    kinds = {"consent_given", "consent_confirmed", "consent_withdrawn"}
+    return _events(request, subject_id, kinds, "consent.list")
+
+
+@v1.get("/subjects/{subject_id}/objections", response={200: s.EventList, 404: s.Error, **COMMON})
+def objection_list(request: HttpRequest, subject_id: UUID) -> dict[str, Any]:
+    return _events(request, subject_id, {"objected", "grounds_recorded"}, "objection.list")
+
+
+@v1.get("/policy", response={200: s.PolicyOut, **COMMON})
+def policy_view(request: HttpRequest) -> dict[str, Any]:
+    loaded = policy_current()
+    return {"version": loaded.digest, "policy": loaded.document}
+
+
+@v1.get("/ping", auth=None, response={200: dict[str, str], 429: s.Error}, include_in_schema=False)
+def ping(request: HttpRequest) -> dict[str, str]:
+    """A bare endpoint returning a constant: the baseline for API benchmarks."""
+    return {"ok": "yes"}
+
+
+api.add_router("/v1", v1)

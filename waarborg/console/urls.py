@@ -1,0 +1,13 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from waarborg.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login", views.Login.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("search", views.search, name="search"),
+    path("subjects/<uuid:subject_id>", views.subject, name="subject"),
+]

@@ -1,0 +1,127 @@
+"""Staff console. Thin: each page asks the gate and renders what it answers.
+
+Access is decided in one place: ``staff_page`` turns the logged-in user into an Actor and asks the
+gate which purposes that actor may act for; a page with none answers 403. Personal data is only
+ever shown from ``gate_fields``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from waarborg.access.selectors import staff_actor
+from waarborg.audit.selectors import audit_recent
+from waarborg.core.actors import Actor
+from waarborg.gate.services import Allowed, actor_purposes, gate_fields
+from waarborg.policy.selectors import policy_current
+from waarborg.vault import lookup
+
+Page = Callable[..., HttpResponse]
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
+
+
+def staff_page(view: Callable[..., HttpResponse]) -> Page:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        actor = staff_actor(request.user)
+        if actor is None:
+            return auth_views.redirect_to_login(request.get_full_path(), "console:login")
+        purposes = actor_purposes(policy_current().policy, actor)
+        if not purposes:
+            return render(
+                request,
+                "console/forbidden.html",
+                {"message": _("Your account has no role that may use personal data.")},
+                status=403,
+            )
+        return view(request, actor, sorted(purposes), *args, **kwargs)
+
+    return wrapped
+
+
+def _purpose_choices(purposes: list[str]) -> list[tuple[str, str]]:
+    policy = policy_current().policy
+    lang = _lang()
+    return [(p, policy.purposes[p].name.get(lang)) for p in purposes]
+
+
+@require_GET
+@staff_page
+def home(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
+    return render(
+        request,
+        "console/home.html",
+        {
+            "actor": actor,
+            "purposes": _purpose_choices(purposes),
+            "recent": audit_recent(actor_label=actor.label, limit=15),
+        },
+    )
+
+
+@require_GET
+@staff_page
+def search(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:320]
+    ids: list[uuid.UUID] = []
+    error = ""
+    if query:
+        try:
+            ids = [uuid.UUID(query)] if lookup.subject_exists(uuid.UUID(query)) else []
+        except ValueError:
+            if "@" in query:
+                ids = lookup.subject_ids_by_email(query)
+            else:
+                error = _("Search by e-mail address or by id.")
+    return render(
+        request,
+        "console/search.html",
+        {"query": query, "ids": ids, "error": error, "searched": bool(query) and not error},
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+@staff_page
+def subject(
+    request: HttpRequest, actor: Actor, purposes: list[str], subject_id: uuid.UUID
+) -> HttpResponse:
+    purpose = request.GET.get("purpose", "")
+    context: dict[str, Any] = {
+        "subject_id": subject_id,
+        "purposes": _purpose_choices(purposes),
+        "purpose": purpose,
+    }
+    status = 200
+    if purpose:
+        result = gate_fields(actor=actor, purpose=purpose, subject=subject_id)
+        if isinstance(result, Allowed):
+            labels = policy_current().policy.fields
+            lang = _lang()
+            context["fields"] = [
+                (labels[f].label.get(lang) if f in labels else f, v)
+                for f, v in result.fields.items()
+            ]
+        else:
+            context["refusal"] = result.message.get(_lang())
+            context["reason"] = result.reason
+            status = 404 if result.reason == "not_found" else 403
+    return render(request, "console/subject.html", context, status=status)
+
+
+class Login(auth_views.LoginView):
+    template_name = "console/login.html"
+    redirect_authenticated_user = True
