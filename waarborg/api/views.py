@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
@@ -44,7 +44,7 @@ api = NinjaAPI(
 )
 v1 = Router(tags=["v1"])
 
-COMMON: dict[int, Any] = {401: s.Error, 422: s.Error, 429: s.Error}
+COMMON: dict[int, Any] = {400: s.Error, 401: s.Error, 413: s.Error, 422: s.Error, 429: s.Error}
 
 
 class ApiError(Exception):
@@ -156,9 +156,9 @@ def _require_scope(actor: Actor, purpose: str) -> None:
         raise ApiError(403, "scope_not_permitted", REASONS["scope_not_permitted"])
 
 
-def _refusal(request: HttpRequest, reason: str) -> tuple[int, dict[str, str]]:
+def _refusal(request: HttpRequest, reason: str) -> Status[dict[str, str]]:
     status = 404 if reason == "not_found" else 403
-    return status, {"refused": reason, "message": REASONS[reason].get(_lang(request))}
+    return Status(status, {"refused": reason, "message": REASONS[reason].get(_lang(request))})
 
 
 class PurposeQuery(Schema):
@@ -171,7 +171,7 @@ class LookupQuery(Schema):
 
 
 @v1.post("/subjects", response={201: s.Created, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON})
-def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> tuple[int, dict[str, UUID]]:
+def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> Status[dict[str, UUID]]:
     actor = _actor(request)
     _require_scope(actor, "administration")
     subject = services.subject_create(
@@ -180,7 +180,7 @@ def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> tuple[int,
         fields=payload.fields,
         accepted_policy_version=payload.accepted_policy_version,
     )
-    return 201, {"id": subject.id}
+    return Status(201, {"id": subject.id})
 
 
 @v1.patch(
@@ -257,7 +257,9 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
         text_version=payload.text_version,
         channel=payload.channel,
     )
-    return 201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    return Status(
+        201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    )
 
 
 @v1.post(
@@ -271,7 +273,9 @@ def objection_create(request: HttpRequest, subject_id: UUID, payload: s.Objectio
     state = services.objection_record(
         actor=actor, subject_id=subject_id, purpose=payload.purpose, note=payload.note
     )
-    return 201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    return Status(
+        201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    )
 
 
 def _events(request: HttpRequest, subject_id: UUID, kinds: set[str], action: str) -> dict[str, Any]:

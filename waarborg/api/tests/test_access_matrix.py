@@ -1,0 +1,145 @@
+"""Every API operation x every purpose scope answers exactly as the policy says.
+
+The operations come from the OpenAPI document and the expectations from the policy, so a new
+endpoint or a changed policy is covered without editing a list here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from waarborg.api.views import api
+from waarborg.core.actors import Actor
+from waarborg.policy.schema import Policy
+from waarborg.policy.selectors import policy_current
+from waarborg.vault.services import consent_record, subject_create
+
+pytestmark = pytest.mark.django_db
+
+A = {
+    "name": "Anna Alfa",
+    "email": "anna.alfa@example.nl",
+    "phone": "0612345678",
+    "street": "Dorpsstraat",
+    "house_number": "1",
+    "postcode": "1234 AB",
+    "city": "Aduard",
+    "gender": "female",
+    "iban": "NL91ABNA0417164300",
+}
+B = {**A, "name": "Bram Beta", "email": "bram.beta@example.nl", "street": "Brink"}
+
+
+def _customer(fields: dict[str, str]) -> str:
+    actor = Actor.job("test")
+    subject = subject_create(actor=actor, product="aplanner-pro", fields=fields)
+    for purpose, spec in policy_current().policy.purposes.items():
+        if spec.consent:
+            consent_record(
+                actor=actor,
+                subject_id=subject.id,
+                purpose=purpose,
+                granted=True,
+                text_version="t1",
+                channel="web",
+            )
+    return str(subject.id)
+
+
+def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
+    return purpose in scopes and "customer" in policy.purposes[purpose].subject_kinds
+
+
+Rule = Callable[[Policy, set[str], str], int]
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("post", "/api/v1/subjects"): lambda p, s, _: 201 if "administration" in s else 403,
+    ("patch", "/api/v1/subjects/{subject_id}"): lambda p, s, _: (
+        200 if "administration" in s else 403
+    ),
+    ("get", "/api/v1/subjects/{subject_id}"): lambda p, s, q: 200 if _readable(p, q, s) else 403,
+    ("get", "/api/v1/subjects"): lambda p, s, q: 200 if _readable(p, q, s) else 403,
+    ("post", "/api/v1/gate/check"): lambda p, s, q: 200,
+    ("post", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: (
+        403 if q not in s else 201 if p.purposes[q].basis == "consent" else 422
+    ),
+    ("post", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: (
+        403
+        if q not in s
+        else 201
+        if p.purposes[q].basis in ("consent", "legitimate_interest")
+        else 422
+    ),
+    ("get", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: 200,
+    ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: 200,
+    ("get", "/api/v1/policy"): lambda p, s, q: 200,
+}
+
+
+def _operations() -> list[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return sorted((method, path) for path, item in paths.items() for method in item)
+
+
+def test_every_api_operation_has_an_access_rule():
+    assert set(_operations()) == set(RULES)
+
+
+def _request(client, method: str, path: str, subject_id: str, purpose: str):
+    url = path.replace("{subject_id}", subject_id)
+    bodies = {
+        "/api/v1/subjects": {
+            "product": "aplanner-free",
+            "fields": {"name": "Nieuw", "email": "nieuw@example.nl"},
+        },
+        "/api/v1/subjects/{subject_id}": {"fields": {"city": "Zwolle"}},
+        "/api/v1/gate/check": {"subject": subject_id, "purpose": purpose},
+        "/api/v1/subjects/{subject_id}/consents": {
+            "purpose": purpose,
+            "granted": True,
+            "text_version": "t2",
+            "channel": "web",
+        },
+        "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
+    }
+    if method == "get":
+        query = {
+            "/api/v1/subjects/{subject_id}": f"?purpose={purpose}",
+            "/api/v1/subjects": f"?email={A['email']}&purpose={purpose}",
+        }
+        return client.get(url + query.get(path, ""))
+    return getattr(client, method)(url, bodies[path])
+
+
+def test_every_operation_answers_for_every_scope_as_the_policy_says(api_for):
+    policy = policy_current().policy
+    failures = []
+    for scope in policy.purposes:
+        for method, path in _operations():
+            for purpose in policy.purposes:
+                subject_id = _customer(A)  # fresh: earlier objections must not carry over
+                client = api_for(scope, name=f"sys-{scope}")
+                expected = RULES[(method, path)](policy, {scope}, purpose)
+                response = _request(client, method, path, subject_id, purpose)
+                if response.status_code != expected:
+                    failures.append((scope, method, path, purpose, expected, response.status_code))
+                if path == "/api/v1/gate/check":
+                    assert response.json()["allowed"] is _readable(policy, purpose, {scope})
+                if path.endswith(("/consents", "/objections")) and method == "get":
+                    seen = {e["purpose"] for e in response.json()["events"]}
+                    assert seen <= {scope}
+    assert failures == []
+
+
+def test_subject_a_is_never_reachable_through_subject_bs_url(api_for):
+    a, b = _customer(A), _customer(B)
+    client = api_for(*policy_current().policy.purposes, name="all")
+    for purpose in policy_current().policy.purposes:
+        response = client.get(f"/api/v1/subjects/{b}?purpose={purpose}")
+        body = response.content.decode()
+        assert "Anna" not in body and "anna.alfa" not in body
+        if response.status_code == 200:
+            assert response.json()["id"] == b
+    assert a != b

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from waarborg.audit.models import AuditEntry
+from waarborg.vault.models import Subject
+
+pytestmark = pytest.mark.django_db
+
+FREE = {"name": "Pieter Bakker", "email": "pieter.bakker@example.nl"}
+
+
+def test_it_registers_a_customer_and_reads_it_back_for_administration(api_for):
+    api = api_for("administration")
+    created = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE})
+    assert created.status_code == 201
+    subject_id = created.json()["id"]
+    read = api.get(f"/api/v1/subjects/{subject_id}?purpose=administration")
+    assert read.status_code == 200
+    assert read.json()["fields"] == {"name": "Pieter Bakker", "email": "pieter.bakker@example.nl"}
+
+
+def test_it_lists_every_bad_field_with_a_message_in_the_callers_language(api_for):
+    api = api_for("administration", lang="en")
+    fields = {"name": "Els", "email": "not-an-email", "phone": "12", "iban": "NL00XXXX"}
+    response = api.post("/api/v1/subjects", {"product": "aplanner-pro", "fields": fields})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_fields"
+    assert set(body["fields"]) == {
+        "email",
+        "phone",
+        "iban",
+        "street",
+        "house_number",
+        "postcode",
+        "city",
+    }
+    assert body["fields"]["email"] == "This is not a valid e-mail address."
+    assert not Subject.objects.exists()
+
+
+def test_it_answers_in_dutch_by_default(api_for):
+    api = api_for("administration")
+    response = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": {"name": "X"}})
+    assert response.status_code == 422
+    assert response.json()["fields"]["email"] == "Dit gegeven is noodzakelijk voor dit product."
+
+
+def test_it_refuses_a_bank_account_for_the_free_product(api_for):
+    api = api_for("administration")
+    fields = {**FREE, "iban": "NL91ABNA0417164300"}
+    response = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": fields})
+    assert response.status_code == 422
+    assert "iban" in response.json()["fields"]
+
+
+def test_it_rejects_unknown_keys_in_a_request(api_for):
+    api = api_for("administration")
+    body = {"product": "aplanner-free", "fields": FREE, "admin": True}
+    response = api.post("/api/v1/subjects", body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+    assert "admin" in response.json()["fields"]
+
+
+def test_it_refuses_bodies_over_64_kib_with_413(api_for):
+    api = api_for("administration")
+    body = {"product": "aplanner-free", "fields": {**FREE, "name": "x" * 70_000}}
+    response = api.post("/api/v1/subjects", body)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+
+
+def test_it_asks_for_a_token(client):
+    response = client.get("/api/v1/policy")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+
+
+def test_a_revoked_token_no_longer_works(api_for):
+    from waarborg.access.models import ApiSystem
+    from waarborg.access.services import token_revoke
+    from waarborg.core.actors import Actor
+
+    api = api_for("administration")
+    assert api.get("/api/v1/policy").status_code == 200
+    token_revoke(actor=Actor.job("test"), prefix=ApiSystem.objects.get().token_prefix)
+    assert api.get("/api/v1/policy").status_code == 401
+
+
+def test_it_refuses_a_purpose_outside_the_tokens_scope_and_says_why(api_for):
+    admin = api_for("administration")
+    subject_id = admin.post(
+        "/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}
+    ).json()["id"]
+    marketing = api_for("newsletter", name="mailer")
+    response = marketing.get(f"/api/v1/subjects/{subject_id}?purpose=administration")
+    assert response.status_code == 403
+    assert response.json()["refused"] == "scope_not_permitted"
+
+
+def test_newsletter_needs_consent_and_withdrawal_is_as_easy(api_for):
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    url = f"/api/v1/subjects/{subject_id}?purpose=newsletter"
+    assert api.get(url).json()["refused"] == "no_consent"
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-1", "channel": "web"}
+    assert api.post(f"/api/v1/subjects/{subject_id}/consents", consent).status_code == 201
+    assert api.get(url).status_code == 200
+    withdraw = {**consent, "granted": False}
+    assert api.post(f"/api/v1/subjects/{subject_id}/consents", withdraw).status_code == 201
+    assert api.get(url).json()["refused"] == "no_consent"
+    events = api.get(f"/api/v1/subjects/{subject_id}/consents").json()["events"]
+    assert [e["kind"] for e in events] == ["consent_given", "consent_withdrawn"]
+    assert events[0]["text_version"] == "nb-1"
+
+
+def test_an_objection_to_offers_blocks_it(api_for):
+    api = api_for("administration", "offers")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    consent = {"purpose": "offers", "granted": True, "text_version": "o-1", "channel": "web"}
+    api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    objection = api.post(f"/api/v1/subjects/{subject_id}/objections", {"purpose": "offers"})
+    assert objection.status_code == 201
+    response = api.get(f"/api/v1/subjects/{subject_id}?purpose=offers")
+    assert response.json()["refused"] == "objected"
+    listed = api.get(f"/api/v1/subjects/{subject_id}/objections").json()["events"]
+    assert [e["kind"] for e in listed] == ["objected"]
+
+
+def test_lookup_by_email_uses_the_blind_index_and_ignores_case(api_for):
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    found = api.get("/api/v1/subjects?email=Pieter.Bakker@Example.NL&purpose=administration")
+    assert found.status_code == 200
+    assert [s["id"] for s in found.json()["subjects"]] == [subject_id]
+    missing = api.get("/api/v1/subjects?email=nobody@example.nl&purpose=administration")
+    assert missing.status_code == 404
+
+
+def test_gate_check_gives_the_decision_without_values(api_for):
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    allowed = api.post("/api/v1/gate/check", {"subject": subject_id, "purpose": "administration"})
+    assert allowed.json() == {"allowed": True, "fields": ["email", "name"], "reason": None}
+    refused = api.post("/api/v1/gate/check", {"subject": subject_id, "purpose": "newsletter"})
+    assert refused.json()["allowed"] is False
+    assert refused.json()["reason"] == "no_consent"
+    assert "Pieter" not in refused.content.decode() + allowed.content.decode()
+
+
+def test_patch_changes_a_field_and_refuses_to_drop_a_required_one(api_for):
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    ok = api.patch(f"/api/v1/subjects/{subject_id}", {"fields": {"phone": "020 123 4567"}})
+    assert ok.status_code == 200
+    read = api.get(f"/api/v1/subjects/{subject_id}?purpose=administration").json()
+    assert read["fields"]["phone"] == "+31201234567"
+    bad = api.patch(f"/api/v1/subjects/{subject_id}", {"fields": {"email": None}})
+    assert bad.status_code == 422
+    assert "email" in bad.json()["fields"]
+
+
+def test_unknown_subject_is_404_not_500(api_for):
+    api = api_for("administration")
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert api.get(f"/api/v1/subjects/{missing}?purpose=administration").status_code == 404
+    assert api.patch(f"/api/v1/subjects/{missing}", {"fields": {"name": "A"}}).status_code == 404
+    assert api.get("/api/v1/subjects/not-a-uuid?purpose=administration").status_code == 422
+
+
+def test_policy_endpoint_returns_the_loaded_policy_and_its_version(api_for):
+    from waarborg.policy.selectors import policy_current
+
+    body = api_for("administration").get("/api/v1/policy").json()
+    assert body["version"] == policy_current().digest
+    assert set(body["policy"]["purposes"]) >= {"administration", "bookkeeping"}
+
+
+def test_every_read_is_audited_without_values(api_for):
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    api.get(f"/api/v1/subjects/{subject_id}?purpose=administration")
+    entry = AuditEntry.objects.filter(action="gate.read").get()
+    assert str(entry.subject_id) == subject_id
+    assert entry.fields == ["email", "name"]
+    assert "pieter" not in str(entry.canonical()).lower()
+
+
+def test_it_rate_limits_per_token_with_retry_after(api_for, settings):
+    from waarborg.api.views import api as ninja_api
+
+    throttle: Any = ninja_api.throttle[0]  # type: ignore[index]
+    old = throttle.rate, throttle.num_requests, throttle.duration
+    throttle.rate = "3/m"
+    throttle.num_requests, throttle.duration = throttle.parse_rate("3/m")
+    try:
+        limited = api_for("administration", name="busy")
+        other = api_for("administration", name="quiet")
+        codes = [limited.get("/api/v1/policy").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        last = limited.get("/api/v1/policy")
+        assert last.status_code == 429
+        assert int(last["Retry-After"]) > 0
+        assert other.get("/api/v1/policy").status_code == 200
+    finally:
+        throttle.rate, throttle.num_requests, throttle.duration = old
+        from django.core.cache import cache
+
+        cache.clear()

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, reverse
+
+from waarborg.access.services import staff_create
+from waarborg.console import urls as console_urls
+from waarborg.core.actors import Actor
+from waarborg.gate.services import actor_purposes
+from waarborg.policy.selectors import policy_current
+from waarborg.vault.services import subject_create
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = {
+    "name": "Karel Klant",
+    "email": "karel.klant@example.nl",
+    "street": "Laan",
+    "house_number": "5",
+    "postcode": "2511 AA",
+    "city": "Den Haag",
+    "iban": "NL91ABNA0417164300",
+}
+PASSWORD = "a-long-test-password-42"
+
+
+def _login(role: str | None) -> Client:
+    client = Client()
+    name = role or "norole"
+    staff_create(
+        actor=Actor.job("test"), username=name, password=PASSWORD, roles=[role] if role else []
+    )
+    assert client.login(username=name, password=PASSWORD)
+    return client
+
+
+def _customer() -> str:
+    return str(subject_create(actor=Actor.job("test"), product="aplanner-pro", fields=FIELDS).id)
+
+
+def test_passwords_are_stored_with_argon2():
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    assert User.objects.get(username="s").password.startswith("argon2")
+
+
+def test_login_page_logs_in_and_a_wrong_password_is_told_plainly():
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    client = Client()
+    bad = client.post(
+        reverse("console:login"), {"username": "s", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert bad.status_code == 200
+    assert "do not match" in bad.content.decode()
+    good = client.post(reverse("console:login"), {"username": "s", "password": PASSWORD})
+    assert good.status_code == 302
+    assert client.get(reverse("console:home")).status_code == 200
+
+
+def test_support_sees_name_and_address_for_administration_but_no_bank_account():
+    client = _login("support")
+    subject_id = _customer()
+    page = client.get(reverse("console:subject", args=[subject_id]) + "?purpose=administration")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Karel Klant" in html and "Laan" in html and "2511 AA" in html
+    assert "NL91ABNA0417164300" not in html
+
+
+def test_marketing_is_refused_without_consent_and_sees_the_reason_in_dutch():
+    client = _login("marketing")
+    subject_id = _customer()
+    page = client.get(reverse("console:subject", args=[subject_id]) + "?purpose=newsletter")
+    html = page.content.decode()
+    assert page.status_code == 403
+    assert 'data-reason="no_consent"' in html
+    assert "geen (geldige) toestemming" in html
+    assert "Karel" not in html
+
+
+def test_search_by_email_finds_the_subject_through_the_blind_index():
+    client = _login("support")
+    subject_id = _customer()
+    page = client.get(reverse("console:search") + "?q=KAREL.klant@example.nl")
+    assert subject_id in page.content.decode()
+    nothing = client.get(reverse("console:search") + "?q=iemand@example.nl")
+    assert "Geen betrokkene gevonden" in nothing.content.decode()
+    bad = client.get(reverse("console:search") + "?q=zomaar")
+    assert bad.status_code == 400
+
+
+def test_the_user_sees_their_own_recent_accesses_only():
+    client = _login("support")
+    subject_id = _customer()
+    client.get(reverse("console:subject", args=[subject_id]) + "?purpose=administration")
+    other = _login("billing")
+    other.get(reverse("console:subject", args=[subject_id]) + "?purpose=invoicing")
+    home = client.get(reverse("console:home")).content.decode()
+    assert "administration" in home and "invoicing" not in home
+
+
+def test_the_console_speaks_english_when_asked():
+    client = _login("support")
+    page = client.get(reverse("console:home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "Find a data subject" in page.content.decode()
+    assert "Betrokkene zoeken" in client.get(reverse("console:home")).content.decode()
+
+
+def _url_names() -> list[str]:
+    return [p.name for p in console_urls.urlpatterns if isinstance(p, URLPattern) and p.name]
+
+
+PUBLIC = {"login", "logout"}
+
+
+def test_every_console_page_answers_for_every_role_as_the_policy_says():
+    policy = policy_current().policy
+    subject_id = _customer()
+    failures = []
+    for role in [*policy.roles, None]:
+        client = _login(role)
+        allowed = actor_purposes(
+            policy, Actor(kind="staff", name="x", roles=frozenset([role] if role else []))
+        )
+        for name in _url_names():
+            if name in PUBLIC:
+                continue
+            if name == "subject":
+                for purpose in policy.purposes:
+                    url = reverse("console:subject", args=[subject_id]) + f"?purpose={purpose}"
+                    ok = purpose in allowed and policy.purposes[purpose].basis != "consent"
+                    expected = 200 if ok else 403
+                    got = client.get(url).status_code
+                    if got != expected:
+                        failures.append((role, name, purpose, expected, got))
+                continue
+            expected = 200 if allowed else 403
+            got = client.get(reverse(f"console:{name}")).status_code
+            if got != expected:
+                failures.append((role, name, "", expected, got))
+        client.logout()
+    assert failures == []
+    assert set(_url_names()) - PUBLIC == {"home", "search", "subject"}
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page():
+    subject_id = _customer()
+    for url in (reverse("console:home"), reverse("console:subject", args=[subject_id])):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("console:login"))
+
+
+def test_there_is_no_django_admin():
+    assert Client().get("/admin/").status_code == 404
