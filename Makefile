@@ -24,11 +24,11 @@ var:
 	mkdir -p var
 
 var/dev.kek: | install var
-	$(BIN)/waarborg keys generate > var/dev.kek
+	$(BIN)/waarborg keys generate > var/dev.kek.tmp && mv var/dev.kek.tmp var/dev.kek
 	@echo "Generated a development key-encryption key in var/dev.kek (development only)."
 
 var/test.kek: | install var
-	$(BIN)/waarborg keys generate > var/test.kek
+	$(BIN)/waarborg keys generate > var/test.kek.tmp && mv var/test.kek.tmp var/test.kek
 
 serve: install var/dev.kek
 	$(DEV_ENV) $(BIN)/waarborg migrate --noinput -v0

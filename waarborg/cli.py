@@ -6,7 +6,7 @@ import os
 import sys
 
 # Commands that read a policy file named on their own command line, or need none.
-_OWN_POLICY = {("policy", "check"), ("policy", "schema"), ("keys", "generate")}
+_OWN_POLICY = {("policy", "check"), ("policy", "schema")}
 
 
 def _fail(message: str) -> None:
@@ -16,6 +16,11 @@ def _fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
+    if argv[1:3] == ["keys", "generate"]:  # needs no configuration at all
+        from waarborg.vault.keys import kek_generate
+
+        print(kek_generate())
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waarborg.settings")
     from django.core.exceptions import ImproperlyConfigured
 
