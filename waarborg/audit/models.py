@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.db import models
 
 # Columns of the audit log hold no personal values: the subject is referenced by its random id,
-# fields by name. Both tables are append-only; database triggers reject UPDATE and DELETE.
-NOT_PERSONAL = True
+# fields by name (so each model says NOT_PERSONAL = True). Both tables are append-only; database
+# triggers reject UPDATE and DELETE.
 
 
 class AuditEntry(models.Model):
@@ -19,6 +19,8 @@ class AuditEntry(models.Model):
     decision = models.CharField(max_length=16, blank=True)
     reason = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict)
+
+    NOT_PERSONAL = True
 
     class Meta:
         ordering = ["id"]
@@ -49,6 +51,8 @@ class AuditSeal(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()
+
+    NOT_PERSONAL = True
 
     class Meta:
         ordering = ["position"]

@@ -65,6 +65,7 @@ def audit_entry(
     subject_id: UUID | None,
     purpose: str = "",
     fields: Sequence[str] = (),
+    detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """An unsaved entry for ``audit_record_many``."""
     return AuditEntry(
@@ -76,7 +77,7 @@ def audit_entry(
         fields=sorted(fields),
         decision="",
         reason="",
-        detail={},
+        detail=detail or {},
     )
 
 

@@ -127,10 +127,9 @@ def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
 def _decide(actor: Actor, purpose: str, subject: Subject | UUID) -> tuple[Decision, Subject | None]:
     policy = policy_current().policy
     reason = _actor_refusal(policy, actor, purpose)
-    subject_id = subject.id if isinstance(subject, Subject) else subject
     if reason:
-        return Decision(False, [], reason), subject if isinstance(subject, Subject) else None
-    row = _fetch(subject_id, purpose)
+        return Decision(False, [], reason), None
+    row = _fetch(_subject_id(subject), purpose)
     if row is None:
         return Decision(False, [], "not_found"), None
     found, state = row
@@ -169,6 +168,11 @@ def _fetch(subject_id: UUID, purpose: str) -> tuple[Subject, PurposeState | None
     return row, state
 
 
+def _subject_id(subject: Subject | UUID) -> UUID:
+    """The subject asked about, also when the answer is a refusal: probing must be visible."""
+    return subject.id if isinstance(subject, Subject) else subject
+
+
 def _audit(
     actor: Actor, purpose: str, subject_id: UUID | None, decision: Decision, action: str
 ) -> None:
@@ -186,8 +190,8 @@ def _audit(
 def gate_check(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Decision:
     """The decision alone, without values (``POST /api/v1/gate/check``); audited."""
     with transaction.atomic():
-        decision, found = _decide(actor, purpose, subject)
-        _audit(actor, purpose, found.id if found else None, decision, "gate.check")
+        decision, _ = _decide(actor, purpose, subject)
+        _audit(actor, purpose, _subject_id(subject), decision, "gate.check")
     return decision
 
 
@@ -195,7 +199,7 @@ def gate_fields(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Allow
     """The values this purpose may see for this subject, or a refusal saying why; audited."""
     with transaction.atomic():
         decision, found = _decide(actor, purpose, subject)
-        _audit(actor, purpose, found.id if found else None, decision, "gate.read")
+        _audit(actor, purpose, _subject_id(subject), decision, "gate.read")
     if not decision.allowed or found is None:
         return Refused(decision.reason)
     return Allowed(purpose=purpose, fields=open_values(found, decision.fields))

@@ -39,7 +39,7 @@ class Subject(models.Model):
 
     class Meta:
         indexes = [
-            # subject_find_by_email (blind-index lookup)
+            # lookup.subject_ids_by_email (blind-index lookup)
             models.Index(fields=["email_index"], name="vault_subject_email_idx"),
             # keys rotate: rows still wrapped by an older KEK
             models.Index(fields=["kek_id"], name="vault_subject_kek_idx"),

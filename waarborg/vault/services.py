@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
+from waarborg.policy.schema import ConsentRules
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import keys
 from waarborg.vault.models import Acceptance, PurposeEvent, PurposeState, Subject, VaultKey
@@ -257,6 +258,20 @@ def _purpose(key: str) -> None:
         )
 
 
+def _consent_rules(purpose: str) -> ConsentRules:
+    _purpose(purpose)
+    rules = policy_current().policy.purposes[purpose].consent
+    if rules is None:
+        raise VaultError(
+            "not_consent_purpose",
+            Message(
+                "Voor dit doeleinde wordt geen toestemming gevraagd.",
+                "This purpose does not rest on consent.",
+            ),
+        )
+    return rules
+
+
 def _state(subject: Subject, purpose: str) -> PurposeState:
     state, _ = PurposeState.objects.select_for_update().get_or_create(
         subject=subject, purpose=purpose, defaults={"updated_at": timezone.now()}
@@ -277,16 +292,7 @@ def consent_record(
     """Give or withdraw consent, with proof. E-mail consent under double opt-in stays pending
     until ``consent_confirm``; withdrawal is one step, always."""
     loaded = policy_current()
-    _purpose(purpose)
-    rules = loaded.policy.purposes[purpose].consent
-    if rules is None:
-        raise VaultError(
-            "not_consent_purpose",
-            Message(
-                "Voor dit doeleinde wordt geen toestemming gevraagd.",
-                "This purpose does not rest on consent.",
-            ),
-        )
+    rules = _consent_rules(purpose)
     if channel not in rules.channels and channel not in ("web", "app"):
         raise VaultError(
             "bad_channel",
@@ -449,16 +455,20 @@ def subjects_bulk_create(
     """Create many subjects in one transaction: (product, fields, purposes consented to).
 
     For loading data in bulk (demo, imports). Each subject is validated and encrypted exactly as
-    ``subject_create`` does; every creation and consent is audited. Any bad item rejects the batch.
+    ``subject_create`` does, each purpose must be one that takes consent, and the accepted version
+    must exist; every creation and consent is audited. Any bad item rejects the batch.
     """
     from waarborg.audit.services import audit_entry, audit_record_many
 
     loaded = policy_current()
+    for purpose in sorted({p for _, _, purposes in items for p in purposes}):
+        _consent_rules(purpose)
     subjects: list[Subject] = []
     for product, fields, _ in items:
         subjects.append(subject_build(product=product, fields=fields))
     now = timezone.now()
     with transaction.atomic():
+        _check_version(accepted_policy_version)
         Subject.objects.bulk_create(subjects, batch_size=1000)
         Acceptance.objects.bulk_create(
             [
@@ -481,6 +491,15 @@ def subjects_bulk_create(
                     action="subject.create",
                     subject_id=subject.id,
                     fields=list(subject.values),
+                    detail={"product": subject.product},
+                )
+            )
+            entries.append(
+                audit_entry(
+                    actor=actor,
+                    action="policy.accept",
+                    subject_id=subject.id,
+                    detail={"version": accepted_policy_version[:12], "how": "signup"},
                 )
             )
             for purpose in purposes:
