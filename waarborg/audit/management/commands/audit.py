@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         "The tamper-evident audit log. 'verify' recomputes the SHA-256 hash chain from the first "
         "entry: exit 0 with 'N entries, chain intact', or exit 1 naming the first entry that does "
         "not match. 'seal' gives committed entries their chain position (safe to run alongside "
-        "the server; one sealer works at a time)."
+        "the server; one sealer works at a time; --every N keeps it running)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -28,9 +29,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "seal":
-            count = audit_seal(scan_all=options["all"])
-            self.stdout.write(f"{count} entries sealed")
-            return
+            while True:
+                count = audit_seal(scan_all=bool(options.get("all")))
+                self.stdout.write(f"{count} entries sealed")
+                if not options.get("every"):
+                    return
+                time.sleep(options["every"])
         result = audit_verify()
         if not result.intact:
             self.stderr.write(

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from faker import Faker
 from schwifty import IBAN
 
+from waarborg.audit.services import audit_seal
 from waarborg.core.actors import Actor
 from waarborg.policy.selectors import policy_current
 from waarborg.policy.services import policy_version_record
@@ -58,7 +59,11 @@ class Command(BaseCommand):
             done += size
             rate = done / max(time.monotonic() - started, 1e-6)
             self.stdout.write(f"  {done}/{missing} customers ({rate:,.0f}/s)")
-        self.stdout.write(f"demo data: added {missing} customers, {have + missing} in total")
+        sealed = audit_seal()
+        self.stdout.write(
+            f"demo data: added {missing} customers, {have + missing} in total; "
+            f"{sealed} audit entries sealed"
+        )
 
 
 class _Maker:

@@ -1,0 +1,190 @@
+"""API throughput and latency: gunicorn with 2 sync workers on PostgreSQL, load from wrk.
+
+Measured: ``GET /api/v1/subjects/{id}?purpose=administration`` (token lookup, purpose gate,
+decryption, audit entry, sealing) against ``GET /api/v1/ping``, a bare ninja endpoint in the same
+server that returns a constant. wrk runs as a second process on 127.0.0.1 for a bounded time;
+the two are measured in alternation so both see the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import SKIPPED, Entry, bench_env, report, say
+
+SERVER_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
+DB_NAME = "waarborg_bench_api"
+BIN = Path(sys.executable).parent
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ensure_database() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(SERVER_DB, autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
+            if exists.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    except Exception as exc:  # no server, no rights: this benchmark cannot run here
+        say(f"api: PostgreSQL not available ({exc}); skipped")
+        return False
+    return True
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(BIN / "waarborg"), *args], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def _subject_id(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT id FROM vault_subject WHERE kind = 'customer' AND erased_at IS NULL LIMIT 1"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - our own server
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"api: the server did not answer at {url}")
+
+
+def _ms(match: re.Match[str] | None) -> float:
+    assert match is not None, "wrk output not understood"
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _wrk(url: str, token: str, seconds: int) -> tuple[float, float, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            "-c16",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        raise SystemExit(f"api: wrk saw error responses for {url}:\n{out}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert rps is not None, out
+    p50 = _ms(re.search(r"\s50%\s+([\d.]+)(us|ms|s)\b", out))
+    p99 = _ms(re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out))
+    return float(rps.group(1)), p50, p99
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        say("api: wrk is not installed (apt-get install wrk); skipped")
+        return SKIPPED
+    if not _ensure_database():
+        return SKIPPED
+    bench_env()
+    url = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "WAARBORG_API_RATE": "100000000/s",  # measure the endpoint, not the rate limiter
+        "WAARBORG_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+    say("api: preparing the database (migrate, 1,000 demo customers, a token)")
+    _cli(env, "migrate", "--noinput", "-v0")
+    _cli(env, "demo", "--customers", "1000")
+    token = _cli(env, "token", "create", "--system", "bench", "--purposes", "administration")
+    subject = _subject_id(url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "waarborg.wsgi:application",
+        ],
+        env=env,
+    )
+    seconds, rounds = (2, 2) if args.quick else (5, 3)
+    gated = f"{base}/api/v1/subjects/{subject}?purpose=administration"
+    bare = f"{base}/api/v1/ping"
+    try:
+        _wait(bare)
+        _wrk(bare, token, 1)
+        _wrk(gated, token, 1)
+        runs: dict[str, list[tuple[float, float, float]]] = {"bare": [], "gated": []}
+        for n in range(rounds):
+            for name, target in (("bare", bare), ("gated", gated)):
+                runs[name].append(_wrk(target, token, seconds))
+            say(f"api: round {n + 1}/{rounds} done")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+    note_rps = "target ratio >= 0.5; baseline: bare ninja endpoint"
+    report(
+        "API under gunicorn (2 workers, PostgreSQL), wrk -c16",
+        [
+            Entry(
+                "api.get_subject.requests_per_s",
+                med["gated"][0],
+                "req/s",
+                med["bare"][0],
+                note=note_rps,
+            ),
+            Entry("api.get_subject.p50", med["gated"][1], "ms", med["bare"][1]),
+            Entry(
+                "api.get_subject.p99",
+                med["gated"][2],
+                "ms",
+                med["bare"][2],
+                note="target p99 < 20 ms",
+            ),
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
