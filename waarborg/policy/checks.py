@@ -109,8 +109,10 @@ def _recipients(policy: Policy) -> Iterator[Problem]:
         yield from _unknown_categories(policy, rec.categories, (*base, "categories"))
         if rec.kind == "processor" and rec.agreement is None:
             yield (*base, "agreement"), "a processor needs a data processing agreement"
-        if rec.country != "NL" and rec.transfer_safeguard is None and not _in_eea(rec.country):
-            yield (*base, "transfer_safeguard"), "a transfer outside the EEA needs a safeguard"
+        countries = {rec.country} | {s.country for s in rec.sub_processors}
+        if rec.transfer_safeguard is None and not all(_in_eea(c) for c in countries):
+            message = "a transfer outside the EEA (recipient or sub-processor) needs a safeguard"
+            yield (*base, "transfer_safeguard"), message
 
 
 EEA = frozenset(

@@ -6,7 +6,6 @@ from what the system enforces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from waarborg.policy.checks import EEA, category_covers, covered
@@ -149,6 +148,13 @@ def statement_context(policy: Policy, lang: str) -> dict[str, Any]:
             }
             for ck in policy.cookies
         ],
+        "roles": [
+            {
+                "name": role.name.get(lang),
+                "purposes": [policy.purposes[k].name.get(lang) for k in role.purposes],
+            }
+            for role in policy.roles.values()
+        ],
         "visit_log": policy.visit_log,
         "has_consent_purpose": any(p.basis == "consent" for p in policy.purposes.values()),
     }
@@ -197,7 +203,7 @@ def register_rows(policy: Policy, lang: str) -> list[list[str]]:
     """One row per purpose with the seven columns of Art. 30(1) GDPR."""
     c = policy.controller
     controller = f"{c.legal_name} ({c.trade_name}), {c.contact_email}, {c.country}"
-    measures = "; ".join(m.get(lang) for m in policy.security_measures)
+    measures = " ".join(m.get(lang) for m in policy.security_measures)  # each is a sentence
     rows = []
     for purpose in policy.purposes.values():
         basis = pick(BASIS[purpose.basis], lang)
@@ -230,135 +236,3 @@ def register_rows(policy: Policy, lang: str) -> list[list[str]]:
 
 def fields_for_categories(policy: Policy, categories: list[str]) -> list[str]:
     return [f for f, spec in policy.fields.items() if covered(categories, spec.category)]
-
-
-# --- comparing two versions ------------------------------------------------------------------
-
-_WORDS = {
-    "purposes": ("Doeleinde", "Purpose"),
-    "categories": ("Categorie", "Category"),
-    "products": ("Product", "Product"),
-    "recipients": ("Ontvanger", "Recipient"),
-    "roles": ("Rol", "Role"),
-    "fields": ("Gegeven", "Field"),
-    "subject_kinds": ("Soort betrokkene", "Kind of data subject"),
-    "disclosure_grounds": ("Grond voor verstrekking", "Ground for disclosure"),
-    "retention": ("bewaartermijn", "retention"),
-    "controller": ("Verwerkingsverantwoordelijke", "Controller"),
-    "contact_email": ("e-mailadres", "e-mail address"),
-    "years": ("jaren", "years"),
-    "months": ("maanden", "months"),
-    "days": ("dagen", "days"),
-    "from": ("vanaf", "from"),
-    "basis": ("grondslag", "legal basis"),
-    "cookies": ("Cookie", "Cookie"),
-    "security_measures": ("Beveiligingsmaatregel", "Security measure"),
-    "name": ("naam", "name"),
-    "description": ("omschrijving", "description"),
-}
-
-
-_COLLECTIONS = {
-    "purposes",
-    "categories",
-    "products",
-    "recipients",
-    "roles",
-    "fields",
-    "subject_kinds",
-    "disclosure_grounds",
-    "cookies",
-    "security_measures",
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    where: str
-    old: str | None
-    new: str | None
-
-    @property
-    def kind(self) -> str:
-        if self.old is None:
-            return "added"
-        return "removed" if self.new is None else "changed"
-
-
-def _flatten(
-    value: Any, path: tuple[str | int, ...], out: dict[tuple[str | int, ...], Any]
-) -> None:
-    if isinstance(value, dict) and value:
-        if set(value) == {"nl", "en"}:
-            out[path] = value
-            return
-        for k, v in value.items():
-            _flatten(v, (*path, k), out)
-    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        for i, v in enumerate(value):
-            _flatten(v, (*path, i), out)
-    else:
-        out[path] = value
-
-
-def _label(doc: dict[str, Any], path: tuple[str | int, ...], lang: str) -> str:
-    parts: list[str] = []
-    i = 0
-    while i < len(path):
-        part = path[i]
-        if i == 0 and part in _COLLECTIONS and i + 1 < len(path):
-            key = path[i + 1]
-            node = doc.get(str(part), {})
-            named = node[key] if isinstance(node, dict) and key in node else None
-            if isinstance(node, list) and isinstance(key, int) and key < len(node):
-                named = node[key]
-            title = key
-            if isinstance(named, dict):
-                name = named.get("name") or named.get("label")
-                if isinstance(name, dict):
-                    title = name.get(lang, key)
-                elif isinstance(name, str):
-                    title = name
-            parts.append(f"{pick(_WORDS[str(part)], lang)} “{title}”")
-            i += 2
-            continue
-        parts.append(
-            pick(_WORDS[part], lang) if isinstance(part, str) and part in _WORDS else str(part)
-        )
-        i += 1
-    return " › ".join(parts)
-
-
-def _show(value: Any, lang: str) -> str:
-    if isinstance(value, dict) and set(value) == {"nl", "en"}:
-        return str(value[lang])
-    if isinstance(value, list):
-        return ", ".join(_show(v, lang) for v in value) or "—"
-    if value is None:
-        return "—"
-    return str(value)
-
-
-def policy_diff(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[Change]:
-    """What changed between two policy documents, each change in words a reader follows."""
-    before: dict[tuple[str | int, ...], Any] = {}
-    after: dict[tuple[str | int, ...], Any] = {}
-    _flatten(old, (), before)
-    _flatten(new, (), after)
-    changes = []
-    for path in sorted(set(before) | set(after), key=lambda p: [str(x) for x in p]):
-        a, b = before.get(path, _MISSING), after.get(path, _MISSING)
-        if a == b:
-            continue
-        doc = new if b is not _MISSING else old
-        changes.append(
-            Change(
-                where=_label(doc, path, lang),
-                old=None if a is _MISSING else _show(a, lang),
-                new=None if b is _MISSING else _show(b, lang),
-            )
-        )
-    return changes
-
-
-_MISSING = object()

@@ -16,6 +16,8 @@ from waarborg.policy.checks import policy_problems
 from waarborg.policy.schema import Policy
 
 Loc = tuple[str | int, ...]
+# libyaml reads a policy several times faster than the pure-Python parser; both give the same nodes.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -62,30 +64,78 @@ def dotted(loc: Loc) -> str:
 
 
 class _Reader:
-    """Turn YAML nodes into plain values while remembering the line of every path."""
+    """Turn YAML nodes into plain values while remembering the line of every path.
+
+    A path's line is the line of its key, so a problem with a whole section (a missing key, a
+    rule on the section) points at the section's heading. Values PyYAML cannot construct (a date
+    such as 2024-02-30) and aliases that refer to themselves are reported, not raised.
+    """
+
+    MAX_NODES = 200_000  # aliases can expand a small file exponentially ("billion laughs")
 
     def __init__(self, loader: yaml.SafeLoader) -> None:
         self.loader = loader
         self.lines: dict[Loc, int] = {}
         self.problems: list[tuple[Loc, int, str]] = []
+        self.bad: set[Loc] = set()
+        self._open: set[int] = set()
+        self._merged: dict[int, int] = {}
+        self._count = 0
 
     def value(self, node: yaml.Node, loc: Loc) -> Any:
-        self.lines[loc] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    key = str(key)
-                if key in result:
-                    line = key_node.start_mark.line + 1
-                    self.problems.append(((*loc, key), line, "duplicate key"))
-                self.lines[(*loc, key)] = key_node.start_mark.line + 1
-                result[key] = self.value(value_node, (*loc, key))
-            return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, (*loc, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        self._count += 1
+        if self._count > self.MAX_NODES:
+            raise _TooLarge(node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self._open:
+                self._problem(loc, node, "an alias refers to the value that contains it")
+                return None
+            self._open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, loc)
+                return [self.value(item, (*loc, i)) for i, item in enumerate(node.value)]
+            finally:
+                self._open.discard(id(node))
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except Exception as exc:  # PyYAML raises ValueError & co. for values like 2024-02-30
+            if isinstance(exc, ValueError | yaml.YAMLError):
+                detail = getattr(exc, "problem", None) or str(exc)
+            else:
+                detail = f"not a valid {node.tag.rsplit(':', 1)[-1]}"
+            self._problem(loc, node, f"cannot read this value ({node.value!r}): {detail}")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+        if id(node) not in self._merged:  # resolve merge keys (<<: *anchor), once per node
+            own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+            self.loader.flatten_mapping(node)
+            self._merged[id(node)] = len(node.value) - own
+        merged = self._merged[id(node)]
+        result: dict[Any, Any] = {}
+        own_keys: set[Any] = set()
+        for i, (key_node, value_node) in enumerate(node.value):
+            key = self.loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                key = str(key)
+            if i >= merged:  # a key written here may override a merged one, not repeat itself
+                if key in own_keys:
+                    self._problem((*loc, key), key_node, "duplicate key")
+                own_keys.add(key)
+            self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            result[key] = self.value(value_node, (*loc, key))
+        return result
+
+    def _problem(self, loc: Loc, node: yaml.Node, message: str) -> None:
+        self.problems.append((loc, node.start_mark.line + 1, message))
+        self.bad.add(loc)
+
+
+class _TooLarge(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
 
 
 def _line(lines: dict[Loc, int], loc: Loc) -> int:
@@ -96,7 +146,7 @@ def _line(lines: dict[Loc, int], loc: Loc) -> int:
 
 
 def _parse(text: str, name: str) -> tuple[Any, _Reader]:
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         reader = _Reader(loader)
@@ -107,6 +157,12 @@ def _parse(text: str, name: str) -> tuple[Any, _Reader]:
         problem = getattr(exc, "problem", None) or str(exc)
         error = PolicyError(name, line, "(yaml)", f"YAML syntax error: {problem}")
         raise PolicyInvalid([error]) from None
+    except RecursionError:
+        error = PolicyError(name, 1, "(yaml)", "values are nested too deeply")
+        raise PolicyInvalid([error]) from None
+    except _TooLarge as exc:
+        message = f"the file expands to more than {_Reader.MAX_NODES} values (through aliases)"
+        raise PolicyInvalid([PolicyError(name, exc.line, "(yaml)", message)]) from None
     finally:
         loader.dispose()
     return data, reader
@@ -136,6 +192,8 @@ def policy_parse(text: str, *, name: str) -> LoadedPolicy:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         for loc, msg in _pydantic_errors(exc):
+            if any(loc[: len(bad)] == bad for bad in reader.bad):
+                continue  # already reported where the YAML was read
             errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
         raise PolicyInvalid(errors) from None
     for loc, msg in policy_problems(policy):

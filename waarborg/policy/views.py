@@ -8,7 +8,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from waarborg.policy.documents import policy_diff, statement_context
+from waarborg.policy.diff import policy_diff
+from waarborg.policy.documents import statement_context
 from waarborg.policy.models import PolicyVersion
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current, policy_version_get, policy_versions
