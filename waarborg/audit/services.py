@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
+from django.db.models import Exists, Field, OuterRef
 from django.utils import timezone
 
 from waarborg.audit.models import AuditEntry, AuditSeal
@@ -29,6 +30,31 @@ SEAL_INTERVAL = 0.5  # seconds between after-commit sealing runs in one process
 _LOCK_KEY = 0x5741_4152  # pg advisory lock id for the sealer ("WAAR")
 
 
+_COLUMNS = (
+    "at",
+    "actor",
+    "subject_id",
+    "purpose",
+    "action",
+    "fields",
+    "decision",
+    "reason",
+    "detail",
+)
+
+
+_FIELDS: dict[str, Field[Any, Any]] = {
+    f.name: f for f in AuditEntry._meta.concrete_fields if f.name in _COLUMNS
+}
+
+
+def _insert_sql() -> str:
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -39,20 +65,26 @@ def audit_record(
     decision: str = "",
     reason: str = "",
     detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    entry = AuditEntry.objects.create(
-        at=timezone.now(),
-        actor=actor.label,
-        subject_id=subject_id,
-        purpose=purpose,
-        action=action,
-        fields=sorted(fields),
-        decision=decision,
-        reason=reason,
-        detail=detail or {},
-    )
+) -> None:
+    """Append one entry in the caller's transaction.
+
+    A single prepared INSERT without RETURNING: this runs on every read of personal data, and
+    the ORM's ``create`` measured about twice as slow for the same row."""
+    values = {
+        "at": timezone.now(),
+        "actor": actor.label,
+        "subject_id": subject_id,
+        "purpose": purpose,
+        "action": action,
+        "fields": sorted(fields),
+        "decision": decision,
+        "reason": reason,
+        "detail": detail or {},
+    }
+    params = [_FIELDS[name].get_db_prep_save(values[name], connection) for name in _COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(), params)
     _seal_after_commit()
-    return entry
 
 
 def audit_record_many(entries: Iterable[AuditEntry]) -> int:
@@ -132,7 +164,13 @@ def audit_seal(*, batch: int = 5000, scan_all: bool = False) -> int:
             head = AuditSeal.objects.order_by("-position").first()
             pending = AuditEntry.objects.filter(seal__isnull=True).order_by("id")
             if not scan_all and head is not None:
-                pending = pending.filter(id__gt=head.entry_id - SEAL_WINDOW)
+                # Bound both sides of the anti-join: without the bound on the seals, PostgreSQL
+                # hashes the whole seal table on every run (measured 72 ms vs 7 ms at 186k).
+                low = head.entry_id - SEAL_WINDOW
+                above = AuditSeal.objects.filter(entry=OuterRef("pk"), entry_id__gt=low)
+                pending = (
+                    AuditEntry.objects.filter(id__gt=low).exclude(Exists(above)).order_by("id")
+                )
             entries = list(pending[:batch])
             if not entries:
                 return sealed

@@ -21,10 +21,12 @@ SUPPORT = staff("support")
 
 
 def _entries(n: int) -> list[AuditEntry]:
-    return [
+    before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for _ in range(n):
         audit_record(actor=SUPPORT, action="test.read", purpose="administration", fields=["name"])
-        for _ in range(n)
-    ]
+    entries = list(AuditEntry.objects.filter(id__gt=before).order_by("id"))
+    assert len(entries) == n
+    return entries
 
 
 def _verify() -> tuple[int, str, str]:
