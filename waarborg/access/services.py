@@ -63,6 +63,10 @@ def token_create(*, actor: Actor, system: str, purposes: list[str]) -> IssuedTok
 
 
 def token_revoke(*, actor: Actor, prefix: str) -> int:
+    """Revoke at once in this process; other server processes stop accepting the token within
+    ``selectors.TOKEN_TTL`` seconds."""
+    from waarborg.access.selectors import token_cache_clear
+
     with transaction.atomic():
         rows = list(ApiSystem.objects.filter(token_prefix=prefix, revoked_at__isnull=True))
         for row in rows:
@@ -73,6 +77,7 @@ def token_revoke(*, actor: Actor, prefix: str) -> int:
                 action="token.revoke",
                 detail={"system": row.name, "token": row.token_prefix},
             )
+    token_cache_clear()
     return len(rows)
 
 

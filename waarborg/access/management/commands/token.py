@@ -14,7 +14,7 @@ class Command(BaseCommand):
     help = (
         "API tokens for product back ends. 'create --system NAME --purposes p1,p2' prints the "
         "token once (only its hash is stored); 'list' shows systems and scopes; 'revoke PREFIX' "
-        "stops a token at once."
+        "stops a token (every server process refuses it within 5 seconds)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
