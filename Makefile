@@ -18,7 +18,16 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(MAKE) --no-print-directory browser
 	touch $(STAMP)
+
+# Debian's Chromium for the browser test (Playwright's own browser download is not used).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "note: install Debian's chromium (apt-get install chromium) to run the browser test"; fi
 
 var:
 	mkdir -p var
@@ -58,6 +67,8 @@ test-postgres: install var/test.kek
 test: lint test-sqlite test-postgres
 
 bench: install var/test.kek
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		echo "note: install wrk (apt-get install wrk) for the API benchmark"
 	$(TEST_ENV) $(BIN)/python bench/run.py
 
 clean:

@@ -39,7 +39,14 @@ try:
 except Exception as exc:  # dj_database_url raises several kinds of errors on a bad URL
     raise ImproperlyConfigured(f"DATABASE_URL cannot be understood: {exc}") from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    # IMMEDIATE: a transaction takes the write lock when it starts, so concurrent requests wait
+    # (up to the timeout) instead of failing with "database is locked" halfway. FULL: a
+    # committed erasure survives a power cut.
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
     _db["CONN_MAX_AGE"] = 0
     # The test database sits beside the configured one, so parallel runs with their own
     # DATABASE_URL never share a file.
@@ -64,7 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "waarborg.api.middleware.body_limit",
+    "waarborg.api.middleware.api_guard",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,6 +101,15 @@ TEMPLATES = [
 ]
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]

@@ -1,4 +1,5 @@
-"""Limits that hold before a request reaches the API: body size."""
+"""What holds for every ``/api/`` request before and after the API itself: a body limit, and
+errors as JSON with a stable ``code`` even where Django, not the API, answers (404, 405)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,43 @@ from django.http import HttpRequest, HttpResponse
 
 MAX_BODY = 64 * 1024
 
+_TEXTS = {
+    "too_large": ("Het verzoek is groter dan 64 KiB.", "The request body is larger than 64 KiB."),
+    "not_found": ("Dit adres bestaat niet in de API.", "This address does not exist in the API."),
+    "method_not_allowed": (
+        "Deze methode is hier niet toegestaan.",
+        "This method is not allowed here.",
+    ),
+}
 
-def body_limit(
+
+def api_error(request: HttpRequest, status: int, code: str) -> HttpResponse:
+    en = request.META.get("HTTP_ACCEPT_LANGUAGE", "").lower().startswith("en")
+    body = json.dumps({"code": code, "message": _TEXTS[code][1 if en else 0]})
+    return HttpResponse(body, status=status, content_type="application/json")
+
+
+def api_guard(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
-        if request.path.startswith("/api/"):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = MAX_BODY + 1
-            if length > MAX_BODY:
-                en = request.META.get("HTTP_ACCEPT_LANGUAGE", "").lower().startswith("en")
-                message = (
-                    "The request body is larger than 64 KiB."
-                    if en
-                    else "Het verzoek is groter dan 64 KiB."
-                )
-                body = json.dumps({"code": "too_large", "message": message})
-                return HttpResponse(body, status=413, content_type="application/json")
-        return get_response(request)
+        if not request.path.startswith("/api/"):
+            return get_response(request)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = MAX_BODY + 1
+        if length > MAX_BODY:
+            return api_error(request, 413, "too_large")
+        response = get_response(request)
+        is_json = response.get("Content-Type", "").startswith("application/json")
+        if response.status_code == 405 and not is_json:
+            allow = response.get("Allow")
+            response = api_error(request, 405, "method_not_allowed")
+            if allow:
+                response["Allow"] = allow
+        elif response.status_code == 404 and not is_json:
+            response = api_error(request, 404, "not_found")
+        return response
 
     return middleware

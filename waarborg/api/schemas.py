@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+# Every string a caller sends: a NUL byte is never meaningful and PostgreSQL refuses it.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class In(Schema):
@@ -14,30 +24,35 @@ class In(Schema):
 
 
 class SubjectCreate(In):
-    product: str = Field(max_length=64)
-    fields: dict[str, str | None] = Field(max_length=50)
-    accepted_policy_version: str | None = Field(default=None, max_length=64)
+    product: Text = Field(max_length=64)
+    fields: dict[Text, Text | None] = Field(max_length=50)
+    accepted_policy_version: Text | None = Field(default=None, max_length=64)
 
 
 class SubjectPatch(In):
-    fields: dict[str, str | None] = Field(max_length=50)
+    fields: dict[Text, Text | None] = Field(max_length=50)
 
 
 class GateCheckIn(In):
     subject: UUID
-    purpose: str = Field(max_length=64)
+    purpose: Text = Field(max_length=64)
 
 
 class ConsentIn(In):
-    purpose: str = Field(max_length=64)
+    purpose: Text = Field(max_length=64)
     granted: bool
-    text_version: str = Field(min_length=1, max_length=64)
-    channel: str = Field(max_length=16)
+    text_version: Text = Field(min_length=1, max_length=64)
+    channel: Text = Field(max_length=16)
+
+
+class ConsentConfirmIn(In):
+    purpose: Text = Field(max_length=64)
 
 
 class ObjectionIn(In):
-    purpose: str = Field(max_length=64)
-    note: str = Field(default="", max_length=2000)
+    """No free text: a note about a person would be personal data outside the vault."""
+
+    purpose: Text = Field(max_length=64)
 
 
 class Created(Schema):
@@ -92,5 +107,6 @@ class Error(Schema):
 
 
 class Refusal(Schema):
+    code: str
     refused: str
     message: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,8 @@ from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import lookup, services
 from waarborg.vault.validation import InvalidFields
+
+logger = logging.getLogger("waarborg.api")
 
 
 class TokenAuth(HttpBearer):
@@ -81,6 +84,7 @@ def _invalid_fields(request: HttpRequest, exc: InvalidFields) -> HttpResponse:
 
 
 _VAULT_STATUS = {
+    "nothing_pending": 409,
     "not_found": 404,
     "erased": 409,
     "restricted": 409,
@@ -108,6 +112,7 @@ _PYDANTIC_NL = {
     "too_long": "Dit bevat te veel onderdelen.",
     "json_invalid": "Dit is geen geldige JSON.",
     "model_attributes_type": "Dit moet een object zijn.",
+    "value_error": "Deze waarde is ongeldig.",
 }
 
 
@@ -121,6 +126,17 @@ def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse
         fields[where] = Message(_PYDANTIC_NL.get(str(err.get("type")), f"Ongeldig: {text}"), text)
     message = Message("Het verzoek klopt niet.", "The request is not valid.")
     return _error(request, 422, "invalid_request", message, fields)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Last resort: nothing was committed (each service is one transaction); say so in JSON."""
+    logger.exception("unexpected error in %s %s", request.method, request.path)
+    message = Message(
+        "Er ging iets mis aan onze kant; er is niets opgeslagen.",
+        "Something went wrong on our side; nothing was stored.",
+    )
+    return _error(request, 500, "server_error", message)
 
 
 @api.exception_handler(AuthenticationError)
@@ -158,16 +174,17 @@ def _require_scope(actor: Actor, purpose: str) -> None:
 
 def _refusal(request: HttpRequest, reason: str) -> Status[dict[str, str]]:
     status = 404 if reason == "not_found" else 403
-    return Status(status, {"refused": reason, "message": REASONS[reason].get(_lang(request))})
+    message = REASONS[reason].get(_lang(request))
+    return Status(status, {"code": reason, "refused": reason, "message": message})
 
 
 class PurposeQuery(Schema):
-    purpose: str = Field(max_length=64)
+    purpose: s.Text = Field(max_length=64)
 
 
 class LookupQuery(Schema):
-    email: str = Field(max_length=320)
-    purpose: str = Field(max_length=64)
+    email: s.Text = Field(max_length=320)
+    purpose: s.Text = Field(max_length=64)
 
 
 @v1.post("/subjects", response={201: s.Created, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON})
@@ -263,6 +280,19 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
 
 
 @v1.post(
+    "/subjects/{subject_id}/consents/confirm",
+    response={200: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
+)
+def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentConfirmIn) -> Any:
+    """Double opt-in, step two: call this when the subject opens the link you e-mailed them."""
+    actor = _actor(request)
+    _require_scope(actor, payload.purpose)
+    _subject_or_404(subject_id)
+    state = services.consent_confirm(actor=actor, subject_id=subject_id, purpose=payload.purpose)
+    return {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+
+
+@v1.post(
     "/subjects/{subject_id}/objections",
     response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
 )
@@ -270,9 +300,7 @@ def objection_create(request: HttpRequest, subject_id: UUID, payload: s.Objectio
     actor = _actor(request)
     _require_scope(actor, payload.purpose)
     _subject_or_404(subject_id)
-    state = services.objection_record(
-        actor=actor, subject_id=subject_id, purpose=payload.purpose, note=payload.note
-    )
+    state = services.objection_record(actor=actor, subject_id=subject_id, purpose=payload.purpose)
     return Status(
         201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
     )

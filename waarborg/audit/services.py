@@ -43,6 +43,22 @@ _COLUMNS = (
 )
 
 
+def _text(value: str, limit: int) -> str:
+    """The log must accept whatever a caller was asked about: a purpose typed into a URL can hold
+    a NUL byte (refused by PostgreSQL) or be longer than the column."""
+    return value.replace("\x00", "\ufffd")[:limit]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 _FIELDS: dict[str, Field[Any, Any]] = {
     f.name: f for f in AuditEntry._meta.concrete_fields if f.name in _COLUMNS
 }
@@ -72,14 +88,14 @@ def audit_record(
     the ORM's ``create`` measured about twice as slow for the same row."""
     values = {
         "at": timezone.now(),
-        "actor": actor.label,
+        "actor": _text(actor.label, 200),
         "subject_id": subject_id,
-        "purpose": purpose,
-        "action": action,
-        "fields": sorted(fields),
-        "decision": decision,
-        "reason": reason,
-        "detail": detail or {},
+        "purpose": _text(purpose, 64),
+        "action": _text(action, 64),
+        "fields": [_text(f, 200) for f in sorted(fields)],
+        "decision": _text(decision, 16),
+        "reason": _text(reason, 64),
+        "detail": _clean(detail or {}),
     }
     params = [_FIELDS[name].get_db_prep_save(values[name], connection) for name in _COLUMNS]
     with connection.cursor() as cursor:

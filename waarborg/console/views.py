@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from waarborg.access.selectors import staff_actor
 from waarborg.audit.selectors import audit_recent
+from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
 from waarborg.gate.services import Allowed, actor_purposes, gate_fields
 from waarborg.policy.selectors import policy_current
@@ -39,7 +40,10 @@ def staff_page(view: Callable[..., HttpResponse]) -> Page:
         actor = staff_actor(request.user)
         if actor is None:
             return auth_views.redirect_to_login(request.get_full_path(), "console:login")
-        purposes = actor_purposes(policy_current().policy, actor)
+        policy = policy_current().policy
+        purposes = {
+            p for p in actor_purposes(policy, actor) if not policy.purposes[p].aggregate_only
+        }
         if not purposes:
             return render(
                 request,
@@ -86,6 +90,15 @@ def search(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRespo
                 ids = lookup.subject_ids_by_email(query)
             else:
                 error = _("Search by e-mail address or by id.")
+    if query and not error:
+        # Finding someone reveals that they are a customer: the search is a read, audited (the
+        # query itself is not written down, only how many matched).
+        audit_record(
+            actor=actor,
+            action="console.search",
+            subject_id=ids[0] if len(ids) == 1 else None,
+            detail={"by": "id" if "@" not in query else "email", "matches": len(ids)},
+        )
     return render(
         request,
         "console/search.html",

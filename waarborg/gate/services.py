@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -47,6 +49,14 @@ REASONS = {
     "no_consent": Message(
         "Deze persoon heeft geen (geldige) toestemming gegeven voor dit doeleinde.",
         "This person has not given (valid) consent for this purpose.",
+    ),
+    "integrity_error": Message(
+        "De gegevens van deze persoon kunnen niet worden ontsleuteld; dit is gemeld.",
+        "This person's data cannot be decrypted; this has been recorded.",
+    ),
+    "aggregate_only": Message(
+        "Dit doeleinde gebruikt alleen samengevoegde gegevens, nooit die van één persoon.",
+        "This purpose uses aggregated data only, never one person's data.",
     ),
     "not_applicable": Message(
         "Dit doeleinde geldt niet voor dit soort betrokkene.",
@@ -128,6 +138,8 @@ def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
 def _decide(actor: Actor, purpose: str, subject: Subject | UUID) -> tuple[Decision, Subject | None]:
     policy = policy_current().policy
     reason = _actor_refusal(policy, actor, purpose)
+    if not reason and policy.purposes[purpose].aggregate_only:
+        reason = "aggregate_only"
     if reason:
         return Decision(False, [], reason), None
     row = _fetch(_subject_id(subject), purpose)
@@ -203,10 +215,18 @@ def gate_fields(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Allow
     """The values this purpose may see for this subject, or a refusal saying why; audited."""
     with transaction.atomic():
         decision, found = _decide(actor, purpose, subject)
+        values: dict[str, str] = {}
+        if decision.allowed and found is not None:
+            try:
+                values = open_values(found, decision.fields)
+            except (InvalidTag, ImproperlyConfigured, ValueError):
+                # Tampered ciphertext or a key that is not configured: the log must not say
+                # the values were read.
+                decision = Decision(False, [], "integrity_error")
         _audit(actor, purpose, _subject_id(subject), decision, "gate.read")
-    if not decision.allowed or found is None:
+    if not decision.allowed:
         return Refused(decision.reason)
-    return Allowed(purpose=purpose, fields=open_values(found, decision.fields))
+    return Allowed(purpose=purpose, fields=values)
 
 
 def gate_subjects(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from waarborg.policy.schema import Policy, Purpose
 
@@ -166,3 +167,62 @@ def _cookies(policy: Policy) -> Iterator[Problem]:
     for i, cookie in enumerate(policy.cookies):
         if cookie.kind == "exempt_analytics" and cookie.party != "first":
             yield ("cookies", i, "party"), "only first-party analytics can be exempt from consent"
+
+
+def _keys(data: dict[str, Any], section: str) -> set[Any] | None:
+    value = data.get(section)
+    return set(value) if isinstance(value, dict) else None
+
+
+def _named(entries: Any, attr: str) -> Iterator[tuple[Any, list[Any]]]:
+    """(key, list) for every entry of a section whose ``attr`` is a list of names."""
+    if not isinstance(entries, dict):
+        return
+    for key, entry in entries.items():
+        if isinstance(entry, dict) and isinstance(entry.get(attr), list):
+            yield key, entry[attr]
+
+
+def raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
+    """The reference checks that need no valid structure, on the file as read.
+
+    Used when the structure is invalid, so a file with both kinds of problem reports both in one
+    run. A reference is only checked when the section it refers to is itself a mapping.
+    """
+    problems: list[Problem] = []
+
+    def names(
+        path: Path, values: Iterable[tuple[str | int, Any]], known: set[Any] | None, what: str
+    ) -> None:
+        if known is None:
+            return
+        for at, value in values:
+            if isinstance(value, str) and value not in known:
+                problems.append(((*path, at), f"unknown {what} {value!r}"))
+
+    categories = _keys(data, "categories")
+    fields = data.get("fields")
+    if isinstance(fields, dict):
+        for key, spec in fields.items():
+            if isinstance(spec, dict) and "category" in spec:
+                names(("fields", key), [("category", spec["category"])], categories, "category")
+    for section in ("purposes", "recipients"):
+        for key, listed in _named(data.get(section), "categories"):
+            names((section, key, "categories"), enumerate(listed), categories, "category")
+    purposes = data.get("purposes")
+    for attr, section, what in (
+        ("subject_kinds", "subject_kinds", "subject kind"),
+        ("recipients", "recipients", "recipient"),
+    ):
+        for key, listed in _named(purposes, attr):
+            names(("purposes", key, attr), enumerate(listed), _keys(data, section), what)
+    for key, listed in _named(data.get("roles"), "purposes"):
+        names(("roles", key, "purposes"), enumerate(listed), _keys(data, "purposes"), "purpose")
+    products = data.get("products")
+    if isinstance(products, dict):
+        for key, product in products.items():
+            wanted = product.get("fields") if isinstance(product, dict) else None
+            if isinstance(wanted, dict):
+                pairs = [(f, f) for f in wanted]
+                names(("products", key, "fields"), pairs, _keys(data, "fields"), "field")
+    return problems

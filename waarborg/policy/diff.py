@@ -261,6 +261,9 @@ def _entries(section: str, value: Any) -> dict[str, Any]:
 
 def policy_diff(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[Change]:
     """What changed from ``old`` to ``new`` (policy documents), one line per change."""
+    # A stored document is whatever an older format wrote; one that is not a mapping has no
+    # sections to compare.
+    old, new = (doc if isinstance(doc, dict) else {} for doc in (old, new))
     differ = _Differ(old, new, lang)
     for key in _union(old, new):
         differ.section(key)

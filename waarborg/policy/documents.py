@@ -46,6 +46,7 @@ def _purpose_view(policy: Policy, key: str, purpose: Purpose, lang: str) -> dict
         "retention_reference": purpose.retention.legal_reference,
         "recipients": [policy.recipients[r].name.get(lang) for r in purpose.recipients],
         "consent": consent,
+        "aggregate_only": purpose.aggregate_only,
         "consent_fields": [policy.fields[f].label.get(lang) for f in consent.fields]
         if consent
         else [],

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from waarborg.policy.checks import policy_problems
+from waarborg.policy.checks import policy_problems, raw_reference_problems
 from waarborg.policy.schema import Policy
 
 Loc = tuple[str | int, ...]
@@ -191,15 +191,22 @@ def policy_parse(text: str, *, name: str) -> LoadedPolicy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
+        reported = list(reader.bad)
         for loc, msg in _pydantic_errors(exc):
             if any(loc[: len(bad)] == bad for bad in reader.bad):
                 continue  # already reported where the YAML was read
             errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
-        raise PolicyInvalid(errors) from None
+            reported.append(loc)
+        # The references that can be checked without a valid structure, so that one run
+        # reports both kinds; a value already reported above is not reported twice.
+        for loc, msg in raw_reference_problems(data):
+            if not any(loc[: len(done)] == done for done in reported):
+                errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
+        raise PolicyInvalid(sorted(errors, key=lambda e: e.line)) from None
     for loc, msg in policy_problems(policy):
         errors.append(PolicyError(name, _line(reader.lines, loc), dotted(loc), msg))
     if errors:
-        raise PolicyInvalid(errors)
+        raise PolicyInvalid(sorted(errors, key=lambda e: e.line))
     document = policy.model_dump(mode="json", by_alias=True)
     return LoadedPolicy(
         policy=policy, digest=policy_digest(document), document=document, source=Path(name)

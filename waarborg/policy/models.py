@@ -33,18 +33,23 @@ class OrderedJSONField(_JSONText):
 
 
 class PolicyVersion(models.Model):
-    """A policy as it was in force from ``effective_at``; one row per distinct canonical hash."""
+    """A policy, one row per distinct canonical hash.
+
+    ``effective_at`` is when it first took effect; ``activated_at`` is when it was last put in
+    force, which differs when a policy is edited A -> B -> A (A is in force again since then).
+    """
 
     digest = models.CharField(max_length=64, unique=True)
     effective_at = models.DateTimeField()
+    activated_at = models.DateTimeField()
     document = OrderedJSONField()
     source = models.CharField(max_length=500)
 
     # The policy itself and the path of its file: no personal data.
-    NOT_PERSONAL = {"id", "digest", "effective_at", "document", "source"}
+    NOT_PERSONAL = {"id", "digest", "effective_at", "activated_at", "document", "source"}
 
     class Meta:
-        ordering = ["-effective_at", "-id"]
+        ordering = ["-activated_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.digest[:12]} ({self.effective_at:%Y-%m-%d %H:%M})"

@@ -124,6 +124,8 @@ class Purpose(Strict):
     recipients: list[Key] = []
     consent: ConsentRules | None = None
     balancing_test: BalancingTest | None = None
+    # Reports only: the gate never opens one person's data for this purpose (C8).
+    aggregate_only: bool = False
 
 
 class Agreement(Strict):

@@ -11,15 +11,27 @@ from waarborg.policy.schema import Policy
 
 
 def policy_version_record(*, loaded: LoadedPolicy) -> tuple[PolicyVersion, bool]:
-    """Record ``loaded`` as a version; an unchanged policy (same canonical hash) adds nothing."""
+    """Record ``loaded`` as the version in force; return it and whether anything was written.
+
+    A new policy adds a version. A policy recorded before that is not the one most recently put
+    in force (edited A -> B -> A) is put in force again: its ``activated_at`` becomes now, its
+    ``effective_at`` (when it first took effect) stays. An unchanged policy changes nothing.
+    """
+    latest = PolicyVersion.objects.order_by("-activated_at", "-id").first()
+    if latest is not None and latest.digest == loaded.digest:
+        return latest, False
+    now = timezone.now()
     existing = PolicyVersion.objects.filter(digest=loaded.digest).first()
     if existing is not None:
-        return existing, False
+        PolicyVersion.objects.filter(pk=existing.pk).update(activated_at=now)
+        existing.activated_at = now
+        return existing, True
     try:
         with transaction.atomic():
             version = PolicyVersion.objects.create(
                 digest=loaded.digest,
-                effective_at=timezone.now(),
+                effective_at=now,
+                activated_at=now,
                 document=loaded.document,
                 source=str(loaded.source),
             )

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.views.decorators.http import require_GET
+from pydantic import ValidationError
 
 from waarborg.policy.diff import policy_diff
 from waarborg.policy.documents import statement_context
@@ -31,10 +32,17 @@ def _center_url() -> str | None:
         return None
 
 
-def _render_statement(request: HttpRequest, version: PolicyVersion, lang: str) -> HttpResponse:
-    policy = Policy.model_validate(version.document)
+def _render_statement(
+    request: HttpRequest, version: PolicyVersion, lang: str, *, in_force: bool
+) -> HttpResponse:
+    """The statement of ``version``: ``in_force`` for ``/privacy`` (in force since it was last
+    put in force), otherwise a version's own page (when it first took effect)."""
+    try:
+        policy = Policy.model_validate(version.document)
+    except ValidationError:
+        return _unreadable(request, version, lang)
     context = statement_context(policy, lang)
-    context.update(version=version, center_url=_center_url())
+    context.update(version=version, center_url=_center_url(), in_force=in_force)
     with translation.override(lang):
         response = render(request, f"policy/statement_{lang}.html", context)
     response["Content-Language"] = lang
@@ -42,10 +50,18 @@ def _render_statement(request: HttpRequest, version: PolicyVersion, lang: str) -
     return response
 
 
+def _unreadable(request: HttpRequest, version: PolicyVersion, lang: str) -> HttpResponse:
+    """A version stored in a format this code no longer reads: say so plainly, never a 500."""
+    context = {"lang": lang, "version": version, "current": policy_current().digest[:12]}
+    response = render(request, "policy/unreadable.html", context)
+    response["Content-Language"] = lang
+    return response
+
+
 @require_GET
 def statement(request: HttpRequest) -> HttpResponse:
     version, _ = policy_version_record(loaded=policy_current())
-    return _render_statement(request, version, request_lang(request))
+    return _render_statement(request, version, request_lang(request), in_force=True)
 
 
 @require_GET
@@ -54,16 +70,18 @@ def version_detail(request: HttpRequest, digest: str) -> HttpResponse:
     version = policy_version_get(digest=digest)
     if version is None:
         return _not_found(request, lang)
-    return _render_statement(request, version, lang)
+    return _render_statement(request, version, lang, in_force=False)
 
 
 @require_GET
 def versions(request: HttpRequest) -> HttpResponse:
     lang = request_lang(request)
-    policy_version_record(loaded=policy_current())
+    loaded = policy_current()
+    policy_version_record(loaded=loaded)
     listed = policy_versions()
     rows = [(v, listed[i + 1] if i + 1 < len(listed) else None) for i, v in enumerate(listed)]
-    return render(request, "policy/versions.html", {"lang": lang, "rows": rows})
+    context = {"lang": lang, "rows": rows, "current": loaded.digest}
+    return render(request, "policy/versions.html", context)
 
 
 @require_GET

@@ -11,6 +11,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from waarborg.audit.models import AuditEntry
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
 from waarborg.policy.schema import ConsentRules
@@ -32,6 +33,9 @@ class VaultError(Exception):
 
 
 def _index_key() -> bytes:
+    """The blind-index key, created on first use in its own savepoint. It is kept for the process
+    only once its row is known to be committed: inside a transaction (which may yet roll back,
+    taking a freshly made key with it) it is cached when that transaction commits."""
     ring = keys.keyring()
     cached = _index_keys.get(ring.current_id)
     if cached is not None:
@@ -40,17 +44,20 @@ def _index_key() -> bytes:
     if row is None:
         try:
             with transaction.atomic():
-                fresh = os.urandom(32)
-                VaultKey.objects.create(
+                row = VaultKey.objects.create(
                     name="blind_index",
-                    wrapped=keys.wrap(ring.current, fresh, aad=b"vaultkey:blind_index"),
+                    wrapped=keys.wrap(ring.current, os.urandom(32), aad=b"vaultkey:blind_index"),
                     kek_id=ring.current_id,
                 )
-        except IntegrityError:
-            pass
-        row = VaultKey.objects.get(name="blind_index")
+        except IntegrityError:  # another process made it first
+            row = VaultKey.objects.get(name="blind_index")
     key = keys.unwrap(ring.get(row.kek_id), bytes(row.wrapped), aad=b"vaultkey:blind_index")
-    _index_keys[ring.current_id] = key
+    current_id = ring.current_id
+    if transaction.get_connection().in_atomic_block:
+        # The row may have been made by this very transaction; cache it only if that commits.
+        transaction.on_commit(lambda: _index_keys.setdefault(current_id, key))
+    else:
+        _index_keys[current_id] = key
     return key
 
 
@@ -301,15 +308,20 @@ def consent_record(
                 f"Channel {channel!r} is not allowed here.",
             ),
         )
+    note = ""
     with transaction.atomic():
         subject = _locked(subject_id)
         state = _state(subject, purpose)
         if granted:
-            pending = rules.double_opt_in and channel == "email"
+            # Under double opt-in every grant waits for the subject to confirm through the link
+            # sent to their address, whatever channel it was given on.
+            pending = rules.double_opt_in
             kind = PurposeEvent.Kind.CONSENT_GIVEN
             state.consent = (
                 PurposeState.Consent.PENDING if pending else PurposeState.Consent.GRANTED
             )
+            if not pending:
+                note = _lift_objection(state)
         else:
             kind = PurposeEvent.Kind.CONSENT_WITHDRAWN
             state.consent = PurposeState.Consent.WITHDRAWN
@@ -324,6 +336,7 @@ def consent_record(
             channel=channel,
             source=source or actor.label,
             policy_digest=loaded.digest,
+            note=note,
         )
         audit_record(
             actor=actor,
@@ -333,6 +346,15 @@ def consent_record(
             detail={"state": state.consent},
         )
     return state
+
+
+def _lift_objection(state: PurposeState) -> str:
+    """Consent that is in force is the subject's own newer choice: it ends an earlier objection
+    to the same (consent) purpose. The ledger event says so."""
+    if not state.objected:
+        return ""
+    state.objected = False
+    return "lifts the earlier objection to this purpose"
 
 
 def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
@@ -348,6 +370,7 @@ def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeS
                 ),
             )
         state.consent = PurposeState.Consent.GRANTED
+        note = _lift_objection(state)
         state.updated_at = timezone.now()
         state.save()
         PurposeEvent.objects.create(
@@ -358,6 +381,7 @@ def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeS
             channel="email",
             source=actor.label,
             policy_digest=policy_current().digest,
+            note=note,
         )
         audit_record(actor=actor, action="consent.confirm", subject_id=subject.id, purpose=purpose)
     return state
@@ -483,7 +507,9 @@ def subjects_bulk_create(
             ],
             batch_size=1000,
         )
-        states, events, entries = [], [], []
+        states: list[PurposeState] = []
+        events: list[PurposeEvent] = []
+        entries: list[AuditEntry] = []
         for subject, (_, _, purposes) in zip(subjects, items, strict=True):
             entries.append(
                 audit_entry(
@@ -511,17 +537,24 @@ def subjects_bulk_create(
                         updated_at=now,
                     )
                 )
-                events.append(
+                # Bulk-loaded consent counts as given and, where double opt-in applies,
+                # confirmed: both steps are recorded, as consent_record + consent_confirm would.
+                kinds = [PurposeEvent.Kind.CONSENT_GIVEN]
+                rules = loaded.policy.purposes[purpose].consent
+                if rules is not None and rules.double_opt_in:
+                    kinds.append(PurposeEvent.Kind.CONSENT_CONFIRMED)
+                events.extend(
                     PurposeEvent(
                         subject=subject,
                         purpose=purpose,
-                        kind=PurposeEvent.Kind.CONSENT_GIVEN,
+                        kind=kind,
                         at=now,
                         text_version="demo-1",
                         channel="web",
                         source=actor.label,
                         policy_digest=loaded.digest,
                     )
+                    for kind in kinds
                 )
                 entries.append(
                     audit_entry(

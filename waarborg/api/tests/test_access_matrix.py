@@ -14,7 +14,7 @@ from waarborg.api.views import api
 from waarborg.core.actors import Actor
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.services import consent_record, subject_create
+from waarborg.vault.services import consent_confirm, consent_record, subject_create
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +45,14 @@ def _customer(fields: dict[str, str]) -> str:
                 text_version="t1",
                 channel="web",
             )
+            if spec.consent.double_opt_in:
+                consent_confirm(actor=actor, subject_id=subject.id, purpose=purpose)
     return str(subject.id)
 
 
 def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
-    return purpose in scopes and "customer" in policy.purposes[purpose].subject_kinds
+    spec = policy.purposes[purpose]
+    return purpose in scopes and "customer" in spec.subject_kinds and not spec.aggregate_only
 
 
 Rule = Callable[[Policy, set[str], str], int]
@@ -71,6 +74,10 @@ RULES: dict[tuple[str, str], Rule] = {
         else 201
         if p.purposes[q].basis in ("consent", "legitimate_interest")
         else 422
+    ),
+    # the matrix subject's consents are all confirmed: nothing is pending for any purpose
+    ("post", "/api/v1/subjects/{subject_id}/consents/confirm"): lambda p, s, q: (
+        403 if q not in s else 409
     ),
     ("get", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: 200,
     ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: 200,
@@ -103,6 +110,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
             "channel": "web",
         },
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
+        "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose},
     }
     if method == "get":
         query = {

@@ -110,13 +110,22 @@ def test_newsletter_needs_consent_and_withdrawal_is_as_easy(api_for):
     url = f"/api/v1/subjects/{subject_id}?purpose=newsletter"
     assert api.get(url).json()["refused"] == "no_consent"
     consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-1", "channel": "web"}
-    assert api.post(f"/api/v1/subjects/{subject_id}/consents", consent).status_code == 201
+    given = api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    assert given.status_code == 201
+    assert given.json()["consent"] == "pending"  # double opt-in: not yet usable
+    assert api.get(url).json()["refused"] == "no_consent"
+    confirm = {"purpose": "newsletter"}
+    assert api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", confirm).status_code == 200
     assert api.get(url).status_code == 200
     withdraw = {**consent, "granted": False}
     assert api.post(f"/api/v1/subjects/{subject_id}/consents", withdraw).status_code == 201
     assert api.get(url).json()["refused"] == "no_consent"
     events = api.get(f"/api/v1/subjects/{subject_id}/consents").json()["events"]
-    assert [e["kind"] for e in events] == ["consent_given", "consent_withdrawn"]
+    assert [e["kind"] for e in events] == [
+        "consent_given",
+        "consent_confirmed",
+        "consent_withdrawn",
+    ]
     assert events[0]["text_version"] == "nb-1"
 
 
@@ -127,6 +136,8 @@ def test_an_objection_to_offers_blocks_it(api_for):
     ]
     consent = {"purpose": "offers", "granted": True, "text_version": "o-1", "channel": "web"}
     api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "offers"})
+    assert api.get(f"/api/v1/subjects/{subject_id}?purpose=offers").status_code == 200
     objection = api.post(f"/api/v1/subjects/{subject_id}/objections", {"purpose": "offers"})
     assert objection.status_code == 201
     response = api.get(f"/api/v1/subjects/{subject_id}?purpose=offers")
@@ -223,3 +234,102 @@ def test_it_rate_limits_per_token_with_retry_after(api_for, settings):
         from django.core.cache import cache
 
         cache.clear()
+
+
+def test_confirming_without_a_pending_consent_is_a_clear_409(api_for):
+    api = api_for("administration", "newsletter", lang="en")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    response = api.post(
+        f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "newsletter"}
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "nothing_pending",
+        "message": "No consent awaits confirmation.",
+    }
+
+
+def test_a_confirmed_new_consent_lifts_an_earlier_objection_and_says_so(api_for):
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    api.post(f"/api/v1/subjects/{subject_id}/objections", {"purpose": "newsletter"})
+    url = f"/api/v1/subjects/{subject_id}?purpose=newsletter"
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-2", "channel": "web"}
+    api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    assert api.get(url).json()["refused"] == "objected"  # not until the subject confirms
+    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "newsletter"})
+    assert api.get(url).status_code == 200
+    from waarborg.vault.models import PurposeEvent
+
+    confirmed = PurposeEvent.objects.get(kind="consent_confirmed")
+    assert "objection" in confirmed.note
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/subjects", {"product": "aplanner-free", "fields": {**FREE, "name": "A\x00B"}}),
+        ("/api/v1/subjects", {"product": "aplanner\x00-free", "fields": FREE}),
+        (
+            "/api/v1/gate/check",
+            {"subject": "00000000-0000-4000-8000-000000000000", "purpose": "admin\x00istration"},
+        ),
+    ],
+)
+def test_a_nul_byte_anywhere_is_a_422_not_a_500(api_for, path, body):
+    api = api_for("administration")
+    response = api.post(path, body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_request"
+
+
+def test_a_nul_byte_or_a_very_long_purpose_in_a_query_is_refused_not_a_500(api_for):
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    assert api.get(f"/api/v1/subjects/{subject_id}?purpose=a%00b").status_code == 422
+    long = api.get(f"/api/v1/subjects/{subject_id}?purpose={'x' * 300}")
+    assert long.status_code == 422
+
+
+def test_refusals_carry_a_stable_code(api_for):
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    body = api.get(f"/api/v1/subjects/{subject_id}?purpose=newsletter").json()
+    assert body["code"] == body["refused"] == "no_consent"
+
+
+def test_unknown_api_paths_and_methods_answer_in_json(api_for):
+    api = api_for("administration", lang="en")
+    missing = api.get("/api/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    wrong = api.client.delete("/api/v1/policy", **api.headers)
+    assert wrong.status_code == 405
+    assert wrong.json() == {
+        "code": "method_not_allowed",
+        "message": "This method is not allowed here.",
+    }
+
+
+def test_a_tampered_ciphertext_is_refused_and_logged_as_refused(api_for):
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    subject = Subject.objects.get(id=subject_id)
+    token = subject.values["name"]
+    subject.values["name"] = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    Subject.objects.filter(id=subject_id).update(values=subject.values)
+    response = api.get(f"/api/v1/subjects/{subject_id}?purpose=administration")
+    assert response.status_code == 403
+    assert response.json()["code"] == "integrity_error"
+    entry = AuditEntry.objects.filter(action="gate.read").get()
+    assert (entry.decision, entry.reason) == ("refused", "integrity_error")

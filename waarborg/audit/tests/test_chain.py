@@ -180,3 +180,21 @@ def test_triggers_reject_changes_through_the_orm_too():
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditSeal.objects.all().delete()
     assert AuditEntry.objects.get(id=entry.id).actor == "staff:support-user"
+
+
+def test_seal_command_can_keep_running_every_few_seconds(monkeypatch):
+
+    calls = []
+
+    def stop_after_two(seconds):
+        calls.append(seconds)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("time.sleep", stop_after_two)
+    _entries(3)
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("audit", "seal", "--every", "0.5", stdout=out)
+    assert calls == [0.5, 0.5]
+    assert out.getvalue().splitlines()[0] == "3 entries sealed"

@@ -22,6 +22,7 @@ from waarborg.vault.models import Acceptance, PurposeEvent, PurposeState, Subjec
 from waarborg.vault.services import (
     VaultError,
     consent_confirm,
+    consent_record,
     policy_accept,
     subject_create,
     subject_erase,
@@ -103,7 +104,14 @@ CASES = [
     ),
     Case(
         "consent_grant",
-        lambda s: grant(s, "newsletter"),
+        lambda s: consent_record(
+            actor=SIGNUP,
+            subject_id=s.id,
+            purpose="newsletter",
+            granted=True,
+            text_version="consent-text-3",
+            channel="web",
+        ),
         "consent.grant",
         SIGNUP.label,
         purpose="newsletter",

@@ -65,7 +65,11 @@ def test_the_matrix_covers_the_whole_policy():
 def test_staff_role_sees_exactly_what_the_policy_allows(role, purpose):
     subject = _subject_for(purpose)
     result = gate_fields(actor=staff(role), purpose=purpose, subject=subject.id)
-    if purpose in POLICY["roles"][role]["purposes"]:
+    if purpose in POLICY["roles"][role]["purposes"] and POLICY["purposes"][purpose].get(
+        "aggregate_only"
+    ):
+        assert result == Refused("aggregate_only")
+    elif purpose in POLICY["roles"][role]["purposes"]:
         assert isinstance(result, Allowed), result
         assert result.purpose == purpose
         _assert_categories(purpose, result.fields)
@@ -79,9 +83,13 @@ def test_staff_role_sees_exactly_what_the_policy_allows(role, purpose):
 def test_api_system_sees_exactly_what_its_scope_allows(purpose):
     subject = _subject_for(purpose)
     result = gate_fields(actor=system(purpose), purpose=purpose, subject=subject.id)
+    check = gate_check(actor=system(purpose), purpose=purpose, subject=subject.id)
+    if POLICY["purposes"][purpose].get("aggregate_only"):
+        assert result == Refused("aggregate_only")
+        assert (check.allowed, check.fields, check.reason) == (False, [], "aggregate_only")
+        return
     assert isinstance(result, Allowed), result
     _assert_categories(purpose, result.fields)
-    check = gate_check(actor=system(purpose), purpose=purpose, subject=subject.id)
     assert check.allowed
     assert set(check.fields) == expected_fields(purpose)
 

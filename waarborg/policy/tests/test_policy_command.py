@@ -281,3 +281,21 @@ def test_the_console_command_exits_2_with_every_error_and_no_traceback(tmp_path)
     fine = _run("policy", "check", str(POLICY_FILE))
     assert (fine.returncode, fine.stderr) == (0, "")
     assert fine.stdout.count("\n") == 1
+
+
+def test_it_reports_reference_errors_even_when_the_structure_is_broken(tmp_path):
+    text, category_line = edit(
+        CMS,
+        "categories: [user.name, user.contact, user.gender]",
+        "categories: [user.name, user.contact, user.shoe_size]",
+    )
+    invoicing = "basis: contract\n    categories: [user.name, user.contact.email"
+    text, basis_line = edit(text, invoicing, invoicing.replace("contract", "goodwill"))
+    found = errors(text, tmp_path)
+    assert category_line < basis_line
+    assert [(at, path) for at, path, _ in found] == [
+        (category_line, "purposes.administration.categories[2]"),
+        (basis_line, "purposes.invoicing.basis"),
+    ]
+    assert found[0][2] == "unknown category 'user.shoe_size'"
+    assert found[1][2].endswith("not 'goodwill'")

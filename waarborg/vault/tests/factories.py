@@ -11,6 +11,7 @@ from django.db import connection
 
 from waarborg.conftest import staff, system
 from waarborg.core.actors import Actor
+from waarborg.policy.selectors import policy_current
 from waarborg.vault.models import Subject
 from waarborg.vault.services import (
     consent_confirm,
@@ -68,7 +69,7 @@ def free_customer(actor: Actor = SIGNUP, *, kind: str = "customer", **changes: A
 
 
 def grant(subject: Subject, purpose: str, *, channel: str = "web") -> None:
-    """Consent given on a channel without double opt-in (web form with an explicit tick box)."""
+    """Consent in force: given and, where the purpose asks for double opt-in, confirmed."""
     consent_record(
         actor=SIGNUP,
         subject_id=subject.id,
@@ -77,6 +78,9 @@ def grant(subject: Subject, purpose: str, *, channel: str = "web") -> None:
         text_version="consent-text-3",
         channel=channel,
     )
+    rules = policy_current().policy.purposes[purpose].consent
+    if rules is not None and rules.double_opt_in:
+        consent_confirm(actor=SIGNUP, subject_id=subject.id, purpose=purpose)
 
 
 def grant_by_email(subject: Subject, purpose: str, *, confirm: bool) -> None:

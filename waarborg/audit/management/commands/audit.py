@@ -26,6 +26,9 @@ class Command(BaseCommand):
         seal.add_argument(
             "--all", action="store_true", help="scan the whole log, not the newest part"
         )
+        seal.add_argument(
+            "--every", type=float, metavar="SECONDS", help="keep sealing, once per SECONDS"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "seal":

@@ -58,7 +58,12 @@ class Command(BaseCommand):
             loaded = policy_current()
         except PolicyInvalid as exc:
             raise CommandError(exc.report()) from None
-        version, created = policy_version_record(loaded=loaded)
+        version, changed = policy_version_record(loaded=loaded)
         groups = policy_roles_sync(policy=loaded.policy)
-        state = "recorded as new version" if created else "unchanged"
+        if not changed:
+            state = "unchanged"
+        elif version.activated_at == version.effective_at:
+            state = "recorded as new version"
+        else:
+            state = "in force again"
         self.stdout.write(f"policy {version.short} {state}; {groups} staff roles in sync")
