@@ -21,6 +21,7 @@ from waarborg.core.actors import Actor, Message
 from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import lookup, services
+from waarborg.vault.models import PurposeState
 from waarborg.vault.validation import InvalidFields
 
 logger = logging.getLogger("waarborg.api")
@@ -258,14 +259,24 @@ def _subject_or_404(subject_id: UUID) -> None:
         raise ApiError(404, "not_found", REASONS["not_found"])
 
 
+def _actor_for_subject(request: HttpRequest, subject_id: UUID, purpose: str) -> Actor:
+    """The caller, when its scope covers ``purpose`` and the subject exists."""
+    actor = _actor(request)
+    _require_scope(actor, purpose)
+    _subject_or_404(subject_id)
+    return actor
+
+
+def _state_body(state: PurposeState) -> dict[str, Any]:
+    return {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+
+
 @v1.post(
     "/subjects/{subject_id}/consents",
     response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
 )
 def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn) -> Any:
-    actor = _actor(request)
-    _require_scope(actor, payload.purpose)
-    _subject_or_404(subject_id)
+    actor = _actor_for_subject(request, subject_id, payload.purpose)
     state = services.consent_record(
         actor=actor,
         subject_id=subject_id,
@@ -274,9 +285,7 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
         text_version=payload.text_version,
         channel=payload.channel,
     )
-    return Status(
-        201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
-    )
+    return Status(201, _state_body(state))
 
 
 @v1.post(
@@ -285,11 +294,9 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
 )
 def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentConfirmIn) -> Any:
     """Double opt-in, step two: call this when the subject opens the link you e-mailed them."""
-    actor = _actor(request)
-    _require_scope(actor, payload.purpose)
-    _subject_or_404(subject_id)
+    actor = _actor_for_subject(request, subject_id, payload.purpose)
     state = services.consent_confirm(actor=actor, subject_id=subject_id, purpose=payload.purpose)
-    return {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    return _state_body(state)
 
 
 @v1.post(
@@ -297,13 +304,9 @@ def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentCo
     response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
 )
 def objection_create(request: HttpRequest, subject_id: UUID, payload: s.ObjectionIn) -> Any:
-    actor = _actor(request)
-    _require_scope(actor, payload.purpose)
-    _subject_or_404(subject_id)
+    actor = _actor_for_subject(request, subject_id, payload.purpose)
     state = services.objection_record(actor=actor, subject_id=subject_id, purpose=payload.purpose)
-    return Status(
-        201, {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
-    )
+    return Status(201, _state_body(state))
 
 
 def _events(request: HttpRequest, subject_id: UUID, kinds: set[str], action: str) -> dict[str, Any]:
