@@ -96,15 +96,9 @@ class PurposeState(models.Model):
     compelling_grounds = models.TextField(blank=True)
     updated_at = models.DateTimeField()
 
-    NOT_PERSONAL = {
-        "id",
-        "subject",
-        "purpose",
-        "consent",
-        "objected",
-        "compelling_grounds",
-        "updated_at",
-    }
+    # compelling_grounds: free text about the person, stored encrypted under their key.
+    PERSONAL = {"compelling_grounds": "user"}
+    NOT_PERSONAL = {"id", "subject", "purpose", "consent", "objected", "updated_at"}
 
     class Meta:
         constraints = [
@@ -139,6 +133,9 @@ class PurposeEvent(models.Model):
     policy_digest = models.CharField(max_length=64)
     note = models.TextField(blank=True)
 
+    # note: an objection's free text or compelling grounds, encrypted under the subject's key
+    # (prefixed "enc:"), or a fixed system remark.
+    PERSONAL = {"note": "user"}
     NOT_PERSONAL = {
         "id",
         "subject",
@@ -149,7 +146,6 @@ class PurposeEvent(models.Model):
         "channel",
         "source",
         "policy_digest",
-        "note",
     }
 
     class Meta:

@@ -348,6 +348,18 @@ def consent_record(
     return state
 
 
+SEALED = "enc:"
+
+
+def _seal_note(subject: Subject, label: str, text: str) -> str:
+    """Free text about a person (compelling grounds, an objection's note) is personal data: it is
+    encrypted under the subject's own key, so erasure shreds it with the rest."""
+    if not text:
+        return ""
+    aad = keys.value_aad(str(subject.id), label)
+    return SEALED + keys.seal_value(_dek(subject), text, aad=aad)
+
+
 def _lift_objection(state: PurposeState) -> str:
     """Consent that is in force is the subject's own newer choice: it ends an earlier objection
     to the same (consent) purpose. The ledger event says so."""
@@ -422,7 +434,7 @@ def objection_record(
             at=state.updated_at,
             source=actor.label,
             policy_digest=loaded.digest,
-            note=note,
+            note=_seal_note(subject, f"objection:{purpose}", note),
         )
         audit_record(actor=actor, action="objection.record", subject_id=subject.id, purpose=purpose)
     return state
@@ -452,7 +464,8 @@ def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str
     with transaction.atomic():
         subject = _locked(subject_id)
         state = _state(subject, purpose)
-        state.compelling_grounds = grounds.strip()
+        sealed = _seal_note(subject, f"grounds:{purpose}", grounds.strip())
+        state.compelling_grounds = sealed
         state.updated_at = timezone.now()
         state.save()
         PurposeEvent.objects.create(
@@ -462,7 +475,7 @@ def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str
             at=state.updated_at,
             source=actor.label,
             policy_digest=loaded.digest,
-            note=grounds,
+            note=sealed,
         )
         audit_record(
             actor=actor, action="objection.grounds", subject_id=subject.id, purpose=purpose

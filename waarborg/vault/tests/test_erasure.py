@@ -100,3 +100,28 @@ def test_the_blind_index_matches_addresses_regardless_of_case_and_spaces():
     assert email_index("wis.mij@example.nl") != email_index("wis.mij@example.com")
     assert len(email_index("a@example.nl")) == 64
     assert "example" not in email_index("a@example.nl")
+
+
+def test_free_text_about_a_person_is_encrypted_and_shredded_by_erasure():
+    from waarborg.conftest import staff
+    from waarborg.vault.models import PurposeEvent, PurposeState
+    from waarborg.vault.services import grounds_record, objection_record, subject_erase
+
+    officer = staff("privacy_officer")
+    subject = pro_customer()
+    objection_record(
+        actor=officer, subject_id=subject.id, purpose="security", note="belde boos op over Jansen"
+    )
+    grounds_record(
+        actor=officer,
+        subject_id=subject.id,
+        purpose="security",
+        grounds="fraudeonderzoek dossier Jansen",
+    )
+    state = PurposeState.objects.get(subject=subject, purpose="security")
+    notes = list(PurposeEvent.objects.filter(subject=subject).values_list("note", flat=True))
+    stored = " ".join([state.compelling_grounds, *notes])
+    assert "Jansen" not in stored
+    assert state.compelling_grounds.startswith("enc:")
+    subject_erase(actor=officer, subject_id=subject.id, reason="request")
+    assert Subject.objects.get(id=subject.id).wrapped_dek is None  # the key that opened them
