@@ -251,6 +251,10 @@ def gate_subjects(
         erased_at__isnull=True, restricted_at__isnull=True, kind__in=spec.subject_kinds
     ).exclude(Exists(states.filter(blocked)))
     if spec.basis == "consent":
-        narrowed = narrowed.filter(Exists(states.filter(consent=PurposeState.Consent.GRANTED)))
+        # A join rather than EXISTS: (subject, purpose) is unique, so no row repeats, and the
+        # planner can start from the audience index instead of scanning every subject.
+        narrowed = narrowed.filter(
+            states__purpose=purpose, states__consent=PurposeState.Consent.GRANTED
+        )
     _audit(actor, purpose, None, Decision(True, []), "gate.select")
     return narrowed
