@@ -14,7 +14,8 @@ from waarborg.api.views import api
 from waarborg.core.actors import Actor
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.services import consent_confirm, consent_record, subject_create
+from waarborg.vault.services import subject_create
+from waarborg.vault.tests.factories import grant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +38,7 @@ def _customer(fields: dict[str, str]) -> str:
     subject = subject_create(actor=actor, product="aplanner-pro", fields=fields)
     for purpose, spec in policy_current().policy.purposes.items():
         if spec.consent:
-            consent_record(
-                actor=actor,
-                subject_id=subject.id,
-                purpose=purpose,
-                granted=True,
-                text_version="t1",
-                channel="web",
-            )
-            if spec.consent.double_opt_in:
-                consent_confirm(actor=actor, subject_id=subject.id, purpose=purpose)
+            grant(subject, purpose)  # given and, under double opt-in, confirmed
     return str(subject.id)
 
 
