@@ -1,9 +1,11 @@
 """API throughput and latency: gunicorn with 2 sync workers on PostgreSQL, load from wrk.
 
 Measured: ``GET /api/v1/subjects/{id}?purpose=administration`` (token lookup, purpose gate,
-decryption, audit entry, sealing) against ``GET /api/v1/ping``, a bare ninja endpoint in the same
-server that returns a constant. wrk runs as a second process on 127.0.0.1 for a bounded time;
-the two are measured in alternation so both see the same machine. ``BENCH_THREADS=N`` runs the
+decryption, audit entry) against ``GET /api/v1/ping``, a bare ninja endpoint in the same server
+that returns a constant. Also measured, as the floor of any audited read: ninja endpoints that do
+only the gate's subject query and the audit INSERT by hand (``bench/api_urls.py``). wrk runs as a
+second process on 127.0.0.1 for a bounded time; the endpoints are measured in alternation so all
+see the same machine. ``BENCH_THREADS=N`` runs the
 workers with N threads each (measured once: 8 threads raised the gated read by about 5 % and cut the
 bare endpoint in half, so the default stays 1).
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SKIPPED, Entry, bench_env, report, say
+from bench.common import ROOT, SKIPPED, Entry, bench_env, report, say
 
 SERVER_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "waarborg_bench_api"
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     subject = _subject_id(url)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
+    server_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -148,19 +151,28 @@ def main(argv: list[str] | None = None) -> int:
             "warning",
             "waarborg.wsgi:application",
         ],
-        env=env,
+        env=server_env,
     )
     seconds, rounds = (2, 2) if args.quick else (5, 3)
-    gated = f"{base}/api/v1/subjects/{subject}?purpose=administration"
     bare = f"{base}/api/v1/ping"
+    targets = {
+        "bare": bare,
+        "gated": f"{base}/api/v1/subjects/{subject}?purpose=administration",
+        "floor": f"{base}/bench/floor/read-and-log?subject={subject}",
+        "floor_log": f"{base}/bench/floor/log?subject={subject}",
+    }
     try:
         _wait(bare)
-        _wrk(bare, token, 1)
-        _wrk(gated, token, 1)
-        runs: dict[str, list[tuple[float, float, float]]] = {"bare": [], "gated": []}
+        for target in targets.values():
+            _wrk(target, token, 1)
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
         for n in range(rounds):
-            for name, target in (("bare", bare), ("gated", gated)):
+            for name, target in targets.items():
                 runs[name].append(_wrk(target, token, seconds))
+                if name.startswith("floor"):
+                    # The floor's entries are sealed between runs, not by the server during the
+                    # gated read's turn.
+                    _cli(env, "audit", "seal")
             say(f"api: round {n + 1}/{rounds} done")
     finally:
         server.terminate()
@@ -184,6 +196,28 @@ def main(argv: list[str] | None = None) -> int:
                 "ms",
                 med["bare"][2],
                 note="target p99 < 20 ms",
+            ),
+            Entry(
+                "api.floor.read_and_log.requests_per_s",
+                med["floor"][0],
+                "req/s",
+                med["bare"][0],
+                note="subject SELECT + audit INSERT by hand: the ceiling of an audited read",
+            ),
+            Entry("api.floor.read_and_log.p99", med["floor"][2], "ms", med["bare"][2]),
+            Entry(
+                "api.floor.log.requests_per_s",
+                med["floor_log"][0],
+                "req/s",
+                med["bare"][0],
+                note="the audit INSERT alone",
+            ),
+            Entry(
+                "api.get_subject.vs_floor",
+                med["gated"][0],
+                "req/s",
+                med["floor"][0],
+                note="the gate's own cost: gated read against its floor",
             ),
         ],
     )

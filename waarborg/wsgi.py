@@ -12,12 +12,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waarborg.settings")
 
 try:
     application = get_wsgi_application()
+    from waarborg.audit.services import sealer_use_background
     from waarborg.policy.loader import PolicyInvalid
     from waarborg.policy.selectors import policy_current
     from waarborg.vault.keys import keyring
 
     policy_current()
     keyring()
+    sealer_use_background()  # requests never wait for the hash chain
 except ImproperlyConfigured as exc:
     print(f"waarborg: configuration error: {exc}", file=sys.stderr)
     sys.exit(2)

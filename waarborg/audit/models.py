@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 # Columns of the audit log hold no personal values: the subject is referenced by its random id,
@@ -29,18 +31,39 @@ class AuditEntry(models.Model):
         return f"#{self.pk} {self.action} by {self.actor}"
 
     def canonical(self) -> dict[str, object]:
-        return {
-            "id": self.pk,
-            "at": self.at.isoformat(),
-            "actor": self.actor,
-            "subject": str(self.subject_id) if self.subject_id else None,
-            "purpose": self.purpose,
-            "action": self.action,
-            "fields": list(self.fields),
-            "decision": self.decision,
-            "reason": self.reason,
-            "detail": self.detail,
-        }
+        return canonical_entry(*(getattr(self, name) for name in CANONICAL_COLUMNS))
+
+
+# The columns an entry's hash covers, in the order ``canonical_entry`` takes them.
+CANONICAL_COLUMNS = (
+    "id",
+    "at",
+    "actor",
+    "subject_id",
+    "purpose",
+    "action",
+    "fields",
+    "decision",
+    "reason",
+    "detail",
+)
+
+
+def canonical_entry(*values: Any) -> dict[str, object]:
+    """What the hash chain covers of one entry, from its column values (``CANONICAL_COLUMNS``)."""
+    pk, at, actor, subject_id, purpose, action, fields, decision, reason, detail = values
+    return {
+        "id": pk,
+        "at": at.isoformat(),
+        "actor": actor,
+        "subject": str(subject_id) if subject_id else None,
+        "purpose": purpose,
+        "action": action,
+        "fields": list(fields),
+        "decision": decision,
+        "reason": reason,
+        "detail": detail,
+    }
 
 
 class AuditSeal(models.Model):
