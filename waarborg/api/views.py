@@ -11,11 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
-from ninja.throttling import AuthRateThrottle
 from pydantic import Field
 
 from waarborg.access.selectors import system_for_token
 from waarborg.api import schemas as s
+from waarborg.api.throttle import TokenRateThrottle
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
 from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
@@ -41,7 +41,7 @@ api = NinjaAPI(
     version="1",
     description="Register customers, record consent and objections, and ask the purpose gate.",
     auth=TokenAuth(),
-    throttle=[AuthRateThrottle(settings.WAARBORG_API_RATE)],
+    throttle=[TokenRateThrottle(settings.WAARBORG_API_RATE)],
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

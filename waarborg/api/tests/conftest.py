@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from waarborg.access.services import token_create
+from waarborg.api.throttle import TokenRateThrottle
 from waarborg.core.actors import Actor
 
 
@@ -46,9 +47,7 @@ def api_for(db: None):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counters live in the cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
+    """Rate-limit counters live in the process; each test starts with none."""
+    TokenRateThrottle.cache.clear()
     yield
-    cache.clear()
+    TokenRateThrottle.cache.clear()

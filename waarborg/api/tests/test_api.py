@@ -231,9 +231,7 @@ def test_it_rate_limits_per_token_with_retry_after(api_for, settings):
         assert other.get("/api/v1/policy").status_code == 200
     finally:
         throttle.rate, throttle.num_requests, throttle.duration = old
-        from django.core.cache import cache
-
-        cache.clear()
+        throttle.cache.clear()
 
 
 def test_confirming_without_a_pending_consent_is_a_clear_409(api_for):
