@@ -88,7 +88,20 @@ def _ms(match: re.Match[str] | None) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(url: str, token: str, seconds: int) -> tuple[float, float, float]:
+def _busy_seconds() -> float:
+    """CPU time all cores spent busy so far (Linux /proc/stat), or NaN elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _wrk(url: str, token: str, seconds: int) -> tuple[float, float, float, float]:
+    """Requests/s, p50 ms, p99 ms, and the machine's busy CPU ms per request (server, database
+    and wrk together: they share the cores)."""
+    busy = _busy_seconds()
     out = subprocess.run(
         [
             "wrk",
@@ -110,7 +123,10 @@ def _wrk(url: str, token: str, seconds: int) -> tuple[float, float, float]:
     assert rps is not None, out
     p50 = _ms(re.search(r"\s50%\s+([\d.]+)(us|ms|s)\b", out))
     p99 = _ms(re.search(r"\s99%\s+([\d.]+)(us|ms|s)\b", out))
-    return float(rps.group(1)), p50, p99
+    done = re.search(r"(\d+) requests in", out)
+    assert done is not None, out
+    cpu_ms = (_busy_seconds() - busy) * 1000 / max(int(done.group(1)), 1)
+    return float(rps.group(1)), p50, p99, cpu_ms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         _wait(bare)
         for target in targets.values():
             _wrk(target, token, 1)
-        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+        runs: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in targets}
         for n in range(rounds):
             for name, target in targets.items():
                 runs[name].append(_wrk(target, token, seconds))
@@ -177,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
-    med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+    med = {k: [statistics.median(r[i] for r in v) for i in range(4)] for k, v in runs.items()}
     note_rps = "target ratio >= 0.5; baseline: bare ninja endpoint"
     report(
         "API under gunicorn (2 workers, PostgreSQL), wrk -c16",
@@ -212,6 +228,14 @@ def main(argv: list[str] | None = None) -> int:
                 med["bare"][0],
                 note="the audit INSERT alone",
             ),
+            Entry(
+                "api.cpu_per_request.get_subject",
+                med["gated"][3],
+                "ms",
+                med["bare"][3],
+                note="busy CPU of the whole machine per request",
+            ),
+            Entry("api.cpu_per_request.floor", med["floor"][3], "ms", med["bare"][3]),
             Entry(
                 "api.get_subject.vs_floor",
                 med["gated"][0],
