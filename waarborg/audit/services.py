@@ -43,17 +43,7 @@ _LOCK_KEY = 0x5741_4152  # pg advisory lock id for the sealer ("WAAR")
 logger = logging.getLogger("waarborg.audit")
 
 
-_COLUMNS = (
-    "at",
-    "actor",
-    "subject_id",
-    "purpose",
-    "action",
-    "fields",
-    "decision",
-    "reason",
-    "detail",
-)
+_COLUMNS = CANONICAL_COLUMNS[1:]  # all but the id, which the database gives
 
 
 def _text(value: str, limit: int) -> str:
