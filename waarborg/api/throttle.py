@@ -14,6 +14,8 @@ class ProcessHistory:
     history on every request (about 60 us per API call at a few hundred requests a second), and
     the counts were per process anyway."""
 
+    MAX_KEYS = 10_000  # tokens revoked or re-scoped leave keys behind; start afresh past this
+
     def __init__(self) -> None:
         self._histories: dict[str, list[float]] = {}
 
@@ -21,6 +23,8 @@ class ProcessHistory:
         return self._histories.get(key, default)
 
     def set(self, key: str, value: list[float], timeout: Any = None) -> None:
+        if key not in self._histories and len(self._histories) >= self.MAX_KEYS:
+            self._histories.clear()
         self._histories[key] = value
 
     def clear(self) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, Field, OuterRef, QuerySet
+from django.db.models import Exists, Field, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from waarborg.audit.models import CANONICAL_COLUMNS, AuditEntry, AuditSeal, canonical_entry
@@ -33,11 +33,12 @@ GENESIS = "0" * 64
 # Entries are looked for among the newest SEAL_WINDOW ids; ``audit seal --all`` scans everything.
 SEAL_WINDOW = 10_000
 SEAL_INTERVAL = 0.5  # seconds between after-commit sealing runs in one process
-# Most runs seal only entries above the chain's head (an index range). An entry that commits after
-# later ones were sealed (a longer transaction) is found by the anti-join over the window, run at
-# most this often per process: it cost 5-13 ms per run at 270k entries, the range well under 1 ms.
-SEAL_LATE_EVERY = 5.0
-_late_looked = [0.0]
+# Most runs seal only entries above the highest sealed entry id (an index range). An entry that
+# commits after later ones were sealed (a longer transaction) is found by the anti-join over the
+# window, run at most this often per process (it cost 5-13 ms per run at 270k entries, the range
+# well under 1 ms); a background sealer also wakes this often by itself, so the look always comes.
+SEAL_LATE_EVERY = 2.0
+_late_looked = [float("-inf")]  # time.monotonic() of this process's last wide look
 _LOCK_KEY = 0x5741_4152  # pg advisory lock id for the sealer ("WAAR")
 
 logger = logging.getLogger("waarborg.audit")
@@ -153,17 +154,25 @@ class BackgroundSealer:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
+    def _running(self) -> bool:
+        return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
+
     def wake(self) -> None:
-        if self._pid != os.getpid():
+        if self._stop:
+            return
+        if not self._running():
             with self._start_lock:
-                if self._pid != os.getpid():  # first wake, or a child forked after loading
+                # First wake, a child forked after loading, or a thread that died.
+                if not self._running():
                     self._wake = threading.Event()
                     self._thread = threading.Thread(
                         target=self._run, name="waarborg-audit-sealer", daemon=True
                     )
-                    self._thread.start()
+                    first_here = self._pid != os.getpid()
                     self._pid = os.getpid()
-                    atexit.register(self._last_run)
+                    self._thread.start()
+                    if first_here:
+                        atexit.register(self._last_run)
         self._wake.set()
 
     def wait_sealed(self, count: int, timeout: float) -> bool:
@@ -189,23 +198,25 @@ class BackgroundSealer:
             logger.exception("sealing the audit log at exit failed; entries stay pending")
 
     def _run(self) -> None:
-        while True:
-            self._wake.wait()
+        while not self._stop:
+            self._wake.wait(timeout=SEAL_LATE_EVERY)  # by itself too, for the wider look
             self._wake.clear()
             if self._stop:
-                connection.close()
-                return
+                break
+            count = 0
             try:
                 count = audit_seal()
-            except Exception:  # the entries stay pending; the next wake seals them
+            except Exception:  # the entries stay pending; the next run seals them
                 logger.exception("sealing the audit log failed; entries stay pending")
-                count = 0
-            finally:
+            try:
                 close_old_connections()  # this thread's own connection, kept per CONN_MAX_AGE
+            except Exception:
+                logger.exception("closing the audit sealer's database connection failed")
             with self._idle:
                 self.sealed += count
                 self._idle.notify_all()
             time.sleep(self.interval)
+        connection.close()
 
 
 _background: list[BackgroundSealer] = []
@@ -268,30 +279,30 @@ def _try_lock() -> bool:
     return bool(row and row[0])
 
 
-def _pending(head_entry_id: int | None, *, scan_all: bool, late: bool) -> QuerySet[AuditEntry]:
-    if scan_all or head_entry_id is None:
+def _pending(top_entry_id: int | None, *, scan_all: bool, late: bool) -> QuerySet[AuditEntry]:
+    """``top_entry_id``: the highest sealed entry id. Not the head's entry: a late entry sealed
+    last has the highest position but a lower id than entries sealed before it."""
+    if scan_all or top_entry_id is None:
         return AuditEntry.objects.filter(seal__isnull=True)
     if not late:
-        return AuditEntry.objects.filter(id__gt=head_entry_id)
+        return AuditEntry.objects.filter(id__gt=top_entry_id)
     # Bound both sides of the anti-join: without the bound on the seals, PostgreSQL hashes the
     # whole seal table on every run (measured 72 ms vs 7 ms at 186k).
-    low = head_entry_id - SEAL_WINDOW
+    low = top_entry_id - SEAL_WINDOW
     above = AuditSeal.objects.filter(entry=OuterRef("pk"), entry_id__gt=low)
     return AuditEntry.objects.filter(id__gt=low).exclude(Exists(above))
 
 
-_SEAL_ROWS = 500  # seals per INSERT statement
-
-
 def _seals_insert(params: Sequence[tuple[Any, ...]]) -> None:
-    """Multi-row INSERTs: one statement per 500 seals (an executemany of single rows spent
-    about 40 us per seal in PostgreSQL)."""
+    """Multi-row INSERTs of up to 500 seals, fewer where the database takes fewer parameters
+    (an executemany of single rows spent about 40 us per seal in PostgreSQL)."""
     table = connection.ops.quote_name(AuditSeal._meta.db_table)
     names = ("position", "entry_id", "prev_hash", "hash", "sealed_at")
     columns = ", ".join(connection.ops.quote_name(c) for c in names)
+    per_statement = min(500, (connection.features.max_query_params or 2500) // len(names))
     with connection.cursor() as cursor:
-        for start in range(0, len(params), _SEAL_ROWS):
-            chunk = params[start : start + _SEAL_ROWS]
+        for start in range(0, len(params), per_statement):
+            chunk = params[start : start + per_statement]
             rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
             sql = f"INSERT INTO {table} ({columns}) VALUES {rows}"  # noqa: S608 - names are ours
             cursor.execute(sql, [value for row in chunk for value in row])
@@ -305,24 +316,20 @@ def audit_seal(*, batch: int = 5000, scan_all: bool = False) -> int:
     second."""
     sealed = 0
     sealed_at = AuditSeal._meta.get_field("sealed_at")
-    late = scan_all or time.time() - _late_looked[0] >= SEAL_LATE_EVERY
-    if late:
-        _late_looked[0] = time.time()
+    late = scan_all or time.monotonic() - _late_looked[0] >= SEAL_LATE_EVERY
     while True:
         with transaction.atomic():
             if not _try_lock():
-                return sealed
-            head = (
-                AuditSeal.objects.order_by("-position")
-                .values_list("position", "entry_id", "hash")
-                .first()
-            )
-            pending = _pending(head[1] if head else None, scan_all=scan_all, late=late)
-            pending = pending.order_by("id")
+                return sealed  # another sealer is at work; a busy lock uses up no wide look
+            if late:
+                _late_looked[0] = time.monotonic()
+            head = AuditSeal.objects.order_by("-position").values_list("position", "hash").first()
+            top = AuditSeal.objects.aggregate(top=Max("entry_id"))["top"]
+            pending = _pending(top, scan_all=scan_all, late=late).order_by("id")
             rows = list(pending.values_list(*CANONICAL_COLUMNS)[:batch])
             if not rows:
                 return sealed
-            position, prev = (head[0], head[2]) if head else (0, GENESIS)
+            position, prev = head if head else (0, GENESIS)
             now = sealed_at.get_db_prep_save(timezone.now(), connection)
             params = []
             for row in rows:

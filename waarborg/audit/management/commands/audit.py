@@ -6,6 +6,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connection
 
 from waarborg.audit.selectors import audit_verify
 from waarborg.audit.services import audit_seal
@@ -33,10 +34,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "seal":
             while True:
-                count = audit_seal(scan_all=bool(options.get("all")))
-                self.stdout.write(f"{count} entries sealed")
                 if not options.get("every"):
+                    count = audit_seal(scan_all=bool(options.get("all")))
+                    self.stdout.write(f"{count} entries sealed")
                     return
+                try:
+                    count = audit_seal(scan_all=bool(options.get("all")))
+                    self.stdout.write(f"{count} entries sealed")
+                except DatabaseError as exc:  # a loop outlives a restart of the database
+                    self.stderr.write(f"sealing failed ({exc}); trying again")
+                    connection.close()
                 time.sleep(options["every"])
         result = audit_verify()
         if not result.intact:
