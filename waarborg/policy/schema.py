@@ -168,6 +168,8 @@ class Cookie(Strict):
 class Role(Strict):
     name: I18n
     purposes: list[Key]
+    # May record compelling grounds outweighing an objection to a legitimate interest (Art. 21(1)).
+    decides_objections: bool = False
 
 
 class VisitLog(Strict):

@@ -445,12 +445,13 @@ def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str
     loaded = policy_current()
     _purpose(purpose)
     spec = loaded.policy.purposes[purpose]
-    if "privacy_officer" not in actor.roles:
+    roles = loaded.policy.roles
+    if not any(roles[r].decides_objections for r in actor.roles if r in roles):
         raise VaultError(
             "role_not_permitted",
             Message(
-                "Alleen de privacyfunctionaris kan dit vastleggen.",
-                "Only the privacy officer can record this.",
+                "Alleen een rol die over bezwaren beslist kan dit vastleggen.",
+                "Only a role that decides on objections can record this.",
             ),
         )
     if spec.basis != "legitimate_interest" or not grounds.strip():

@@ -278,3 +278,19 @@ def test_gate_subjects_costs_the_same_queries_whatever_the_size(size, django_ass
         narrowed = audience(MARKETING, "newsletter", Subject.objects.all())
         ids = list(narrowed.values_list("id", flat=True))
     assert set(ids) == expected
+
+
+def test_who_may_record_grounds_is_the_policy_s_decision(edited_policy):
+    subject = pro_customer()
+    object_to(subject, "security")
+
+    def move_the_duty(data):
+        data["roles"]["privacy_officer"]["decides_objections"] = False
+        data["roles"]["security"]["decides_objections"] = True
+
+    edited_policy(move_the_duty)
+    with pytest.raises(VaultError) as refused:
+        override(subject, "security")  # by the privacy officer
+    assert refused.value.code == "role_not_permitted"
+    grounds_record(actor=SECURITY, subject_id=subject.id, purpose="security", grounds="fraud case")
+    assert isinstance(gate_fields(actor=SECURITY, purpose="security", subject=subject), Allowed)
