@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from waarborg.api.throttle import TokenRateThrottle
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
 from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
+from waarborg.policy.schema import Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import lookup, services
 from waarborg.vault.models import PurposeState
@@ -254,16 +256,21 @@ def gate_check_view(request: HttpRequest, payload: s.GateCheckIn) -> dict[str, A
     }
 
 
-def _subject_or_404(subject_id: UUID) -> None:
-    if not lookup.subject_exists(subject_id):
-        raise ApiError(404, "not_found", REASONS["not_found"])
-
-
-def _actor_for_subject(request: HttpRequest, subject_id: UUID, purpose: str) -> Actor:
-    """The caller, when its scope covers ``purpose`` and the subject exists."""
+def _actor_for_subject(request: HttpRequest, subject_id: UUID, purpose: str, action: str) -> Actor:
+    """The caller, when its scope covers ``purpose`` and the subject exists. Asking about a
+    subject that does not exist is audited too."""
     actor = _actor(request)
     _require_scope(actor, purpose)
-    _subject_or_404(subject_id)
+    if not lookup.subject_exists(subject_id):
+        audit_record(
+            actor=actor,
+            action=action,
+            subject_id=subject_id,
+            purpose=purpose,
+            decision="refused",
+            reason="not_found",
+        )
+        raise ApiError(404, "not_found", REASONS["not_found"])
     return actor
 
 
@@ -276,7 +283,8 @@ def _state_body(state: PurposeState) -> dict[str, Any]:
     response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
 )
 def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn) -> Any:
-    actor = _actor_for_subject(request, subject_id, payload.purpose)
+    action = f"consent.{'grant' if payload.granted else 'withdraw'}"
+    actor = _actor_for_subject(request, subject_id, payload.purpose, action)
     state = services.consent_record(
         actor=actor,
         subject_id=subject_id,
@@ -294,7 +302,7 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
 )
 def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentConfirmIn) -> Any:
     """Double opt-in, step two: call this when the subject opens the link you e-mailed them."""
-    actor = _actor_for_subject(request, subject_id, payload.purpose)
+    actor = _actor_for_subject(request, subject_id, payload.purpose, "consent.confirm")
     state = services.consent_confirm(actor=actor, subject_id=subject_id, purpose=payload.purpose)
     return _state_body(state)
 
@@ -304,20 +312,46 @@ def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentCo
     response={201: s.StateOut, 403: s.Error, 404: s.Error, 409: s.Error, **COMMON},
 )
 def objection_create(request: HttpRequest, subject_id: UUID, payload: s.ObjectionIn) -> Any:
-    actor = _actor_for_subject(request, subject_id, payload.purpose)
+    actor = _actor_for_subject(request, subject_id, payload.purpose, "objection.record")
     state = services.objection_record(actor=actor, subject_id=subject_id, purpose=payload.purpose)
     return Status(201, _state_body(state))
 
 
-def _events(request: HttpRequest, subject_id: UUID, kinds: set[str], action: str) -> dict[str, Any]:
+def _consent_purposes(spec: Purpose) -> bool:
+    return spec.basis == "consent"
+
+
+def _objectable_purposes(spec: Purpose) -> bool:
+    marketing = spec.consent is not None and spec.consent.direct_marketing
+    return spec.basis == "legitimate_interest" or marketing
+
+
+def _events(
+    request: HttpRequest,
+    subject_id: UUID,
+    kinds: set[str],
+    action: str,
+    concerns: Callable[[Purpose], bool],
+) -> Any:
+    """A subject's ledger for the purposes in the token's scope that it concerns. Like a gate
+    read: refused without such a purpose (before the subject is looked up), for an erased or
+    restricted subject, and audited whatever the answer, so probing leaves a trace."""
     actor = _actor(request)
-    _subject_or_404(subject_id)
-    events = [
-        e for e in lookup.purpose_events(subject_id, purposes=set(actor.scopes)) if e.kind in kinds
-    ]
+    purposes = {p for p, spec in policy_current().policy.purposes.items() if concerns(spec)}
+    scoped = sorted(purposes & set(actor.scopes))
+    standing = lookup.subject_standing(subject_id) if scoped else None
+    reason = "scope_not_permitted" if not scoped else "not_found" if standing is None else standing
     audit_record(
-        actor=actor, action=action, subject_id=subject_id, detail={"purposes": sorted(actor.scopes)}
+        actor=actor,
+        action=action,
+        subject_id=subject_id,
+        decision="refused" if reason else "allowed",
+        reason=reason,
+        detail={"purposes": scoped},
     )
+    if reason:
+        return _refusal(request, reason)
+    events = [e for e in lookup.purpose_events(subject_id, purposes=set(scoped)) if e.kind in kinds]
     return {
         "events": [
             {
@@ -334,15 +368,22 @@ def _events(request: HttpRequest, subject_id: UUID, kinds: set[str], action: str
     }
 
 
-@v1.get("/subjects/{subject_id}/consents", response={200: s.EventList, 404: s.Error, **COMMON})
-def consent_list(request: HttpRequest, subject_id: UUID) -> dict[str, Any]:
+@v1.get(
+    "/subjects/{subject_id}/consents",
+    response={200: s.EventList, 403: s.Refusal, 404: s.Refusal, **COMMON},
+)
+def consent_list(request: HttpRequest, subject_id: UUID) -> Any:
     kinds = {"consent_given", "consent_confirmed", "consent_withdrawn"}
-    return _events(request, subject_id, kinds, "consent.list")
+    return _events(request, subject_id, kinds, "consent.list", _consent_purposes)
 
 
-@v1.get("/subjects/{subject_id}/objections", response={200: s.EventList, 404: s.Error, **COMMON})
-def objection_list(request: HttpRequest, subject_id: UUID) -> dict[str, Any]:
-    return _events(request, subject_id, {"objected", "grounds_recorded"}, "objection.list")
+@v1.get(
+    "/subjects/{subject_id}/objections",
+    response={200: s.EventList, 403: s.Refusal, 404: s.Refusal, **COMMON},
+)
+def objection_list(request: HttpRequest, subject_id: UUID) -> Any:
+    kinds = {"objected", "grounds_recorded"}
+    return _events(request, subject_id, kinds, "objection.list", _objectable_purposes)
 
 
 @v1.get("/policy", response={200: s.PolicyOut, **COMMON})

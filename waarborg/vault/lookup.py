@@ -22,6 +22,15 @@ def subject_exists(subject_id: UUID) -> bool:
     return Subject.objects.filter(id=subject_id).exists()
 
 
+def subject_standing(subject_id: UUID) -> str | None:
+    """``"erased"``, ``"restricted"`` or ``""`` (neither); None for an unknown subject."""
+    row = Subject.objects.filter(id=subject_id).values_list("erased_at", "restricted_at").first()
+    if row is None:
+        return None
+    erased_at, restricted_at = row
+    return "erased" if erased_at else "restricted" if restricted_at else ""
+
+
 def purpose_events(subject_id: UUID, *, purposes: set[str]) -> list[PurposeEvent]:
     return list(PurposeEvent.objects.filter(subject_id=subject_id, purpose__in=purposes))
 

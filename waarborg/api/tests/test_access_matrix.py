@@ -47,6 +47,12 @@ def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
     return purpose in scopes and "customer" in spec.subject_kinds and not spec.aggregate_only
 
 
+def _objectable(policy: Policy, purpose: str) -> bool:
+    spec = policy.purposes[purpose]
+    marketing = spec.consent is not None and spec.consent.direct_marketing
+    return spec.basis == "legitimate_interest" or marketing
+
+
 Rule = Callable[[Policy, set[str], str], int]
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -71,8 +77,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/api/v1/subjects/{subject_id}/consents/confirm"): lambda p, s, q: (
         403 if q not in s else 409
     ),
-    ("get", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: 200,
-    ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: 200,
+    # a ledger answers to a scope holding a purpose it concerns, whatever the purpose asked
+    ("get", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: (
+        200 if any(p.purposes[x].basis == "consent" for x in s) else 403
+    ),
+    ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: (
+        200 if any(_objectable(p, x) for x in s) else 403
+    ),
     ("get", "/api/v1/policy"): lambda p, s, q: 200,
 }
 
@@ -127,7 +138,8 @@ def test_every_operation_answers_for_every_scope_as_the_policy_says(api_for):
                     failures.append((scope, method, path, purpose, expected, response.status_code))
                 if path == "/api/v1/gate/check":
                     assert response.json()["allowed"] is _readable(policy, purpose, {scope})
-                if path.endswith(("/consents", "/objections")) and method == "get":
+                ledger = path.endswith(("/consents", "/objections")) and method == "get"
+                if ledger and response.status_code == 200:
                     seen = {e["purpose"] for e in response.json()["events"]}
                     assert seen <= {scope}
     assert failures == []

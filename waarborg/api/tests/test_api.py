@@ -331,3 +331,46 @@ def test_a_tampered_ciphertext_is_refused_and_logged_as_refused(api_for):
     assert response.json()["code"] == "integrity_error"
     entry = AuditEntry.objects.filter(action="gate.read").get()
     assert (entry.decision, entry.reason) == ("refused", "integrity_error")
+
+
+def test_a_ledger_is_refused_like_a_read_and_every_probe_is_audited(api_for):
+    from uuid import uuid4
+
+    from waarborg.core.actors import Actor
+    from waarborg.vault.services import subject_erase, subject_restrict
+
+    officer = Actor.job("test")
+    api = api_for("administration", "newsletter", lang="en")
+    ids = [
+        api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()["id"]
+        for _ in range(2)
+    ]
+    subject_restrict(actor=officer, subject_id=ids[0], reason="disputed accuracy")
+    subject_erase(actor=officer, subject_id=ids[1], reason="request")
+    unknown = str(uuid4())
+    answers = {
+        subject_id: api.get(f"/api/v1/subjects/{subject_id}/consents")
+        for subject_id in (*ids, unknown)
+    }
+    assert [(r.status_code, r.json()["code"]) for r in answers.values()] == [
+        (403, "restricted"),
+        (403, "erased"),
+        (404, "not_found"),
+    ]
+    # A system whose scope holds no consent purpose learns nothing, not even whether it exists.
+    security = api_for("security")
+    assert security.get(f"/api/v1/subjects/{unknown}/consents").status_code == 403
+    assert security.get(f"/api/v1/subjects/{ids[0]}/consents").status_code == 403
+    listed = AuditEntry.objects.filter(action="consent.list").order_by("id")
+    assert [(str(e.subject_id), e.reason) for e in listed] == [
+        (ids[0], "restricted"),
+        (ids[1], "erased"),
+        (unknown, "not_found"),
+        (unknown, "scope_not_permitted"),
+        (ids[0], "scope_not_permitted"),
+    ]
+    objection = api.post(f"/api/v1/subjects/{unknown}/objections", {"purpose": "newsletter"})
+    assert objection.status_code == 404
+    assert AuditEntry.objects.filter(
+        action="objection.record", subject_id=unknown, reason="not_found"
+    ).exists()
