@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 
 def _no_nul(value: str) -> str:
@@ -40,7 +40,7 @@ class GateCheckIn(In):
 
 class ConsentIn(In):
     purpose: Text = Field(max_length=64)
-    granted: bool
+    granted: StrictBool  # "yes" or 1 is not consent
     text_version: Text = Field(min_length=1, max_length=64)
     channel: Text = Field(max_length=16)
 

@@ -228,21 +228,24 @@ def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQue
 
 @v1.get("/subjects", response={200: s.SubjectList, 403: s.Refusal, 404: s.Refusal, **COMMON})
 def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
+    """Every refusal that depends on the person (no consent, objected, restricted, ...) answers
+    404 like an unknown address: otherwise any e-mail address could be tested for being a
+    customer. The gate still records each refusal with its reason."""
     actor = _actor(request)
-    if query.purpose not in policy_current().policy.purposes:
+    purposes = policy_current().policy.purposes
+    if query.purpose not in purposes:
         return _refusal(request, "unknown_purpose")
     if query.purpose not in actor.scopes:  # before the lookup, so existence does not leak
         return _refusal(request, "scope_not_permitted")
+    if purposes[query.purpose].aggregate_only:
+        return _refusal(request, "aggregate_only")
     found = []
-    refusal = "not_found"
     for subject_id in lookup.subject_ids_by_email(query.email):
         result = gate_fields(actor=actor, purpose=query.purpose, subject=subject_id)
         if isinstance(result, Allowed):
             found.append({"id": subject_id, "purpose": query.purpose, "fields": result.fields})
-        else:
-            refusal = result.reason
     if not found:
-        return _refusal(request, refusal)
+        return _refusal(request, "not_found")
     return {"subjects": found}
 
 

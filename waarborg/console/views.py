@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from waarborg.access.selectors import staff_actor
 from waarborg.audit.selectors import audit_recent
@@ -76,10 +76,12 @@ def home(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRespons
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @staff_page
 def search(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:320]
+    """The form is sent by POST: an e-mail address in a URL would end up in access logs and the
+    browser's history."""
+    query = request.POST.get("q", "").strip()[:320] if request.method == "POST" else ""
     ids: list[uuid.UUID] = []
     error = ""
     if query:
@@ -93,11 +95,14 @@ def search(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRespo
     if query and not error:
         # Finding someone reveals that they are a customer: the search is a read, audited (the
         # query itself is not written down, only how many matched).
+        detail: dict[str, Any] = {"by": "id" if "@" not in query else "email", "matches": len(ids)}
+        if len(ids) > 1:
+            detail["subjects"] = [str(i) for i in ids]  # who was revealed, not what was typed
         audit_record(
             actor=actor,
             action="console.search",
             subject_id=ids[0] if len(ids) == 1 else None,
-            detail={"by": "id" if "@" not in query else "email", "matches": len(ids)},
+            detail=detail,
         )
     return render(
         request,
@@ -138,3 +143,9 @@ def subject(
 class Login(auth_views.LoginView):
     template_name = "console/login.html"
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        """A ``next`` pointing back at the login page would loop for a logged-in user (Django
+        raises an error there): such a user goes to the console's home instead."""
+        url = super().get_redirect_url()
+        return "" if url.split("?", 1)[0] == self.request.path else url

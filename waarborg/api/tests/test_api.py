@@ -158,6 +158,29 @@ def test_lookup_by_email_uses_the_blind_index_and_ignores_case(api_for):
     assert missing.status_code == 404
 
 
+def test_lookup_does_not_tell_a_system_who_is_a_customer_when_the_gate_refuses(api_for):
+    api_for("administration").post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE})
+    marketing = api_for("newsletter")
+    customer = marketing.get("/api/v1/subjects?email=pieter.bakker@example.nl&purpose=newsletter")
+    stranger = marketing.get("/api/v1/subjects?email=nobody@example.nl&purpose=newsletter")
+    assert (customer.status_code, customer.json()) == (stranger.status_code, stranger.json())
+    assert customer.status_code == 404
+    refused = AuditEntry.objects.filter(action="gate.read", purpose="newsletter").get()
+    assert refused.reason == "no_consent"  # the log keeps the real reason
+
+
+def test_consent_is_a_json_true_not_anything_truthy(api_for):
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    body = {"purpose": "newsletter", "text_version": "t1", "channel": "web"}
+    for loose in ("yes", 1, "true"):
+        answer = api.post(f"/api/v1/subjects/{subject_id}/consents", {**body, "granted": loose})
+        assert answer.status_code == 422, loose
+    assert not AuditEntry.objects.filter(action="consent.grant").exists()
+
+
 def test_gate_check_gives_the_decision_without_values(api_for):
     api = api_for("administration", "newsletter")
     subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
