@@ -39,6 +39,16 @@ def _no_outbound_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Counters kept in the cache (failed logins) start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def cms_policy_data() -> dict[str, Any]:
     """The shipped CMS policy as plain data, for tests that edit a copy."""
     data = yaml.safe_load(POLICY_FILE.read_text(encoding="utf-8"))

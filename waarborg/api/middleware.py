@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 MAX_BODY = 64 * 1024
 
@@ -21,7 +22,8 @@ _TEXTS = {
 
 
 def api_error(request: HttpRequest, status: int, code: str) -> HttpResponse:
-    en = request.META.get("HTTP_ACCEPT_LANGUAGE", "").lower().startswith("en")
+    # Django's own reading of Accept-Language (weights, fallbacks), as the API's answers use.
+    en = translation.get_language_from_request(request).startswith("en")
     body = json.dumps({"code": code, "message": _TEXTS[code][1 if en else 0]})
     return HttpResponse(body, status=status, content_type="application/json")
 

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -140,9 +141,41 @@ def subject(
     return render(request, "console/subject.html", context, status=status)
 
 
+# Failed logins allowed before a pause of LOGIN_PAUSE seconds, per user name and per address.
+# Counted in the cache, so per server process, like the API's rate limit.
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOGIN_PAUSE = 15 * 60
+
+
+def _login_counters(request: HttpRequest) -> list[tuple[str, int]]:
+    username = str(request.POST.get("username", "")).strip().lower()[:150]
+    address = request.META.get("REMOTE_ADDR", "")
+    return [
+        (f"console-login-failures:user:{username}", LOGIN_FAILURES_PER_USER),
+        (f"console-login-failures:address:{address}", LOGIN_FAILURES_PER_ADDRESS),
+    ]
+
+
 class Login(auth_views.LoginView):
+    """Django's login with a pause after repeated failures (against password guessing)."""
+
     template_name = "console/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        counters = _login_counters(request)
+        if any(cache.get(key, 0) >= limit for key, limit in counters):
+            context = self.get_context_data(form=self.get_form(), paused=LOGIN_PAUSE // 60)
+            return self.render_to_response(context, status=429)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:  # the form came back: the password did not match
+            for key, _limit in counters:
+                cache.add(key, 0, LOGIN_PAUSE)
+                cache.incr(key)
+        else:
+            cache.delete(counters[0][0])
+        return response
 
     def get_redirect_url(self) -> str:
         """A ``next`` pointing back at the login page would loop for a logged-in user (Django

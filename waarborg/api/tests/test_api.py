@@ -397,3 +397,14 @@ def test_a_ledger_is_refused_like_a_read_and_every_probe_is_audited(api_for):
     assert AuditEntry.objects.filter(
         action="objection.record", subject_id=unknown, reason="not_found"
     ).exists()
+
+
+def test_errors_outside_the_api_functions_read_accept_language_like_the_api(api_for):
+    api = api_for("administration")
+    headers = {"HTTP_ACCEPT_LANGUAGE": "de, en;q=0.5"}
+    unknown_path = api.get("/api/v1/nowhere", **headers)
+    unknown_subject = api.get(
+        "/api/v1/subjects/00000000-0000-4000-8000-000000000000?purpose=administration", **headers
+    )
+    assert unknown_path.json()["message"] == "This address does not exist in the API."
+    assert unknown_subject.json()["message"] == "This data subject does not exist."

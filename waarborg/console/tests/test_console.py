@@ -198,3 +198,19 @@ def test_a_logged_in_user_sent_back_to_the_login_page_lands_on_home_not_an_error
     response = client.get(reverse("console:login") + "?next=" + reverse("console:login"))
     assert response.status_code == 302
     assert response["Location"] == reverse("console:home")
+
+
+def test_repeated_wrong_passwords_pause_that_user_name_only():
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    staff_create(actor=Actor.job("test"), username="t", password=PASSWORD, roles=["support"])
+    client = Client()
+    login = reverse("console:login")
+    for _ in range(5):
+        assert client.post(login, {"username": "s", "password": "guess"}).status_code == 200
+    paused = client.post(login, {"username": "S", "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
+    assert paused.status_code == 429
+    assert "Try again in 15 minutes" in paused.content.decode()
+    assert client.get(reverse("console:home")).status_code == 302  # not logged in
+    dutch = client.post(login, {"username": "s", "password": PASSWORD})
+    assert "Probeer het over 15 minuten opnieuw" in dutch.content.decode()
+    assert client.post(login, {"username": "t", "password": PASSWORD}).status_code == 302
