@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 
 def _no_nul(value: str) -> str:
@@ -17,6 +17,8 @@ def _no_nul(value: str) -> str:
 
 # Every string a caller sends: a NUL byte is never meaningful and PostgreSQL refuses it.
 Text = Annotated[str, AfterValidator(_no_nul)]
+# A field's name, as a key of ``fields``: errors name it, so it is kept short.
+FieldName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_nul)]
 
 
 class In(Schema):
@@ -25,12 +27,12 @@ class In(Schema):
 
 class SubjectCreate(In):
     product: Text = Field(max_length=64)
-    fields: dict[Text, Text | None] = Field(max_length=50)
+    fields: dict[FieldName, Text | None] = Field(max_length=50)
     accepted_policy_version: Text | None = Field(default=None, max_length=64)
 
 
 class SubjectPatch(In):
-    fields: dict[Text, Text | None] = Field(max_length=50)
+    fields: dict[FieldName, Text | None] = Field(max_length=50)
 
 
 class GateCheckIn(In):

@@ -123,7 +123,12 @@ _PYDANTIC_NL = {
 def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, Message] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        # A location can hold what was sent (a dict key): cut long parts short.
+        loc = [
+            str(p) if len(str(p)) <= 64 else str(p)[:32] + "..."
+            for p in err.get("loc", [])
+            if p not in ("body", "payload", "query", "path")
+        ]
         where = ".".join(loc) or "request"
         text = str(err.get("msg", "invalid"))
         fields[where] = Message(_PYDANTIC_NL.get(str(err.get("type")), f"Ongeldig: {text}"), text)

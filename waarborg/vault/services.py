@@ -300,12 +300,14 @@ def consent_record(
     until ``consent_confirm``; withdrawal is one step, always."""
     loaded = policy_current()
     rules = _consent_rules(purpose)
-    if channel not in rules.channels and channel not in ("web", "app"):
+    allowed = {*rules.channels, "web", "app"}
+    if channel not in allowed:
+        listed = ", ".join(sorted(allowed))  # what may be sent, not what was sent
         raise VaultError(
             "bad_channel",
             Message(
-                f"Kanaal {channel!r} is hier niet mogelijk.",
-                f"Channel {channel!r} is not allowed here.",
+                f"Dit kanaal is hier niet mogelijk; wel: {listed}.",
+                f"This channel is not allowed here; allowed: {listed}.",
             ),
         )
     note = ""

@@ -122,8 +122,14 @@ def fields_clean(
     """
     spec = policy.products.get(product)
     if spec is None:
+        # The answer names what exists, never repeats what was sent.
+        known = ", ".join(sorted(policy.products))
         raise InvalidFields(
-            {"product": Message(f"Onbekend product {product!r}.", f"Unknown product {product!r}.")}
+            {
+                "product": Message(
+                    f"Onbekend product; bekend: {known}.", f"Unknown product; known: {known}."
+                )
+            }
         )
     errors: dict[str, Message] = {}
     clean: dict[str, str | None] = {}

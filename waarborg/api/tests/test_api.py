@@ -408,3 +408,24 @@ def test_errors_outside_the_api_functions_read_accept_language_like_the_api(api_
     )
     assert unknown_path.json()["message"] == "This address does not exist in the API."
     assert unknown_subject.json()["message"] == "This data subject does not exist."
+
+
+def test_errors_name_what_is_allowed_and_never_repeat_what_was_sent(api_for):
+    api = api_for("administration", "newsletter", lang="en")
+    markup = "<img src=x onerror=alert(1)>"
+    product = api.post("/api/v1/subjects", {"product": markup, "fields": FREE})
+    assert product.status_code == 422
+    assert markup not in product.content.decode()
+    assert "aplanner-free" in product.json()["fields"]["product"]
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "t1", "channel": markup}
+    channel = api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    assert channel.status_code == 422
+    assert markup not in channel.content.decode()
+    long_key = api.post(
+        "/api/v1/subjects", {"product": "aplanner-free", "fields": {**FREE, "k" * 3000: "x"}}
+    )
+    assert long_key.status_code == 422
+    assert "k" * 100 not in long_key.content.decode()
