@@ -19,7 +19,7 @@ from waarborg.api import schemas as s
 from waarborg.api.throttle import TokenRateThrottle
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
-from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields
+from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields, gate_write
 from waarborg.policy.schema import Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import lookup, services
@@ -173,6 +173,25 @@ def _actor(request: HttpRequest) -> Actor:
     return auth
 
 
+_NOT_WRITABLE = Message(
+    "Geen doeleinde van dit systeem dekt dit veld.",
+    "None of this system's purposes covers this field.",
+)
+
+
+def _require_writable(
+    actor: Actor, action: str, subject_id: UUID | None, fields: dict[str, str | None]
+) -> None:
+    outside = gate_write(actor=actor, action=action, subject_id=subject_id, fields=fields)
+    if outside:
+        raise ApiError(
+            403,
+            "scope_not_permitted",
+            REASONS["scope_not_permitted"],
+            dict.fromkeys(outside, _NOT_WRITABLE),
+        )
+
+
 def _require_scope(actor: Actor, purpose: str) -> None:
     if purpose not in policy_current().policy.purposes:
         raise ApiError(422, "unknown_purpose", REASONS["unknown_purpose"])
@@ -199,6 +218,7 @@ class LookupQuery(Schema):
 def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> Status[dict[str, UUID]]:
     actor = _actor(request)
     _require_scope(actor, "administration")
+    _require_writable(actor, "subject.create", None, payload.fields)
     subject = services.subject_create(
         actor=actor,
         product=payload.product,
@@ -217,6 +237,7 @@ def subject_update(
 ) -> dict[str, UUID]:
     actor = _actor(request)
     _require_scope(actor, "administration")
+    _require_writable(actor, "subject.update", subject_id, payload.fields)
     subject = services.subject_update(actor=actor, subject_id=subject_id, fields=payload.fields)
     return {"id": subject.id}
 

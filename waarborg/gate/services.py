@@ -5,7 +5,7 @@ Every read of personal data goes through here and leaves an audit entry, allowed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -279,6 +279,36 @@ def gate_fields(*, actor: Actor, purpose: str, subject: Subject | UUID) -> Allow
     if not decision.allowed:
         return Refused(decision.reason)
     return Allowed(purpose=purpose, fields=values)
+
+
+def gate_write(
+    *, actor: Actor, action: str, subject_id: UUID | None, fields: Iterable[str]
+) -> list[str]:
+    """The fields ``actor`` may not record: a field is writable only when one of the actor's
+    purposes covers its category (an aggregate-only purpose never does). Unknown names are left
+    to validation. A refusal is audited here; an allowed write is audited by the service."""
+    policy = policy_current().policy
+    specs = [
+        policy.purposes[p]
+        for p in actor_purposes(policy, actor)
+        if p in policy.purposes and not policy.purposes[p].aggregate_only
+    ]
+    outside = sorted(
+        f
+        for f in fields
+        if f in policy.fields
+        and not any(covered(spec.categories, policy.fields[f].category) for spec in specs)
+    )
+    if outside:
+        audit_record(
+            actor=actor,
+            action=action,
+            subject_id=subject_id,
+            fields=outside,
+            decision="refused",
+            reason="scope_not_permitted",
+        )
+    return outside
 
 
 def gate_subjects(

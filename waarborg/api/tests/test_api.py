@@ -23,7 +23,7 @@ def test_it_registers_a_customer_and_reads_it_back_for_administration(api_for):
 
 
 def test_it_lists_every_bad_field_with_a_message_in_the_callers_language(api_for):
-    api = api_for("administration", lang="en")
+    api = api_for("administration", "invoicing", lang="en")
     fields = {"name": "Els", "email": "not-an-email", "phone": "12", "iban": "NL00XXXX"}
     response = api.post("/api/v1/subjects", {"product": "aplanner-pro", "fields": fields})
     assert response.status_code == 422
@@ -50,7 +50,7 @@ def test_it_answers_in_dutch_by_default(api_for):
 
 
 def test_it_refuses_a_bank_account_for_the_free_product(api_for):
-    api = api_for("administration")
+    api = api_for("administration", "invoicing")
     fields = {**FREE, "iban": "NL91ABNA0417164300"}
     response = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": fields})
     assert response.status_code == 422
@@ -429,3 +429,19 @@ def test_errors_name_what_is_allowed_and_never_repeat_what_was_sent(api_for):
     )
     assert long_key.status_code == 422
     assert "k" * 100 not in long_key.content.decode()
+
+
+def test_a_system_records_only_fields_its_purposes_cover(api_for):
+    admin = api_for("administration", lang="en")
+    subject_id = admin.post(
+        "/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}
+    ).json()["id"]
+    iban = admin.patch(f"/api/v1/subjects/{subject_id}", {"fields": {"iban": "NL91ABNA0417164300"}})
+    assert iban.status_code == 403
+    assert set(iban.json()["fields"]) == {"iban"}
+    refused = AuditEntry.objects.filter(action="subject.update", decision="refused").get()
+    assert (refused.fields, refused.reason) == (["iban"], "scope_not_permitted")
+    pro = {**FREE, "street": "Markt", "house_number": "1", "postcode": "1234 AB", "city": "Ede"}
+    paid = {"product": "aplanner-pro", "fields": {**pro, "iban": "NL91ABNA0417164300"}}
+    assert admin.post("/api/v1/subjects", paid).status_code == 403
+    assert api_for("administration", "invoicing").post("/api/v1/subjects", paid).status_code == 201
