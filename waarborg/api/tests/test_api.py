@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -445,3 +446,11 @@ def test_a_system_records_only_fields_its_purposes_cover(api_for):
     paid = {"product": "aplanner-pro", "fields": {**pro, "iban": "NL91ABNA0417164300"}}
     assert admin.post("/api/v1/subjects", paid).status_code == 403
     assert api_for("administration", "invoicing").post("/api/v1/subjects", paid).status_code == 201
+
+
+def test_the_api_docs_load_their_scripts_from_this_server_not_a_cdn(client):
+    page = client.get("/api/docs").content.decode()
+    assert "cdn" not in page.lower()
+    script = re.search(r'src="([^"]*swagger-ui-bundle\.js)"', page)
+    assert script is not None
+    assert client.get(script.group(1)).status_code == 200
