@@ -12,6 +12,10 @@ from django.utils import translation
 MAX_BODY = 64 * 1024
 
 _TEXTS = {
+    "bad_request": (
+        "Het verzoek kan niet worden verwerkt.",
+        "The request cannot be handled.",
+    ),
     "too_large": ("Het verzoek is groter dan 64 KiB.", "The request body is larger than 64 KiB."),
     "not_found": ("Dit adres bestaat niet in de API.", "This address does not exist in the API."),
     "method_not_allowed": (
@@ -49,6 +53,8 @@ def api_guard(
                 response["Allow"] = allow
         elif response.status_code == 404 and not is_json:
             response = api_error(request, 404, "not_found")
+        elif response.status_code == 400 and not is_json:  # e.g. a Host not allowed
+            response = api_error(request, 400, "bad_request")
         return response
 
     return middleware

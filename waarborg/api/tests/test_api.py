@@ -454,3 +454,9 @@ def test_the_api_docs_load_their_scripts_from_this_server_not_a_cdn(client):
     script = re.search(r'src="([^"]*swagger-ui-bundle\.js)"', page)
     assert script is not None
     assert client.get(script.group(1)).status_code == 200
+
+
+def test_a_request_for_another_host_gets_a_json_400(client):
+    response = client.get("/api/v1/ping", HTTP_HOST="elders.example", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {"code": "bad_request", "message": "The request cannot be handled."}
