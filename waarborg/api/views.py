@@ -266,7 +266,15 @@ def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
     if purposes[query.purpose].aggregate_only:
         return _refusal(request, "aggregate_only")
     found = []
-    for subject_id in lookup.subject_ids_by_email(query.email):
+    matches = lookup.subject_ids_by_email(query.email)
+    # Every lookup is audited, a miss too: probing addresses leaves a trace.
+    audit_record(
+        actor=actor,
+        action="subject.lookup",
+        purpose=query.purpose,
+        detail={"matches": len(matches)},
+    )
+    for subject_id in matches:
         result = gate_fields(actor=actor, purpose=query.purpose, subject=subject_id)
         if isinstance(result, Allowed):
             found.append({"id": subject_id, "purpose": query.purpose, "fields": result.fields})
@@ -366,7 +374,11 @@ def _events(
     read: refused without such a purpose (before the subject is looked up), for an erased or
     restricted subject, and audited whatever the answer, so probing leaves a trace."""
     actor = _actor(request)
-    purposes = {p for p, spec in policy_current().policy.purposes.items() if concerns(spec)}
+    purposes = {
+        p
+        for p, spec in policy_current().policy.purposes.items()
+        if concerns(spec) and not spec.aggregate_only  # never one person's data for those
+    }
     scoped = sorted(purposes & set(actor.scopes))
     standing = lookup.subject_standing(subject_id) if scoped else None
     reason = "scope_not_permitted" if not scoped else "not_found" if standing is None else standing

@@ -7,6 +7,8 @@ ever shown from ``gate_fields``.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -149,11 +151,17 @@ LOGIN_PAUSE = 15 * 60
 
 
 def _login_counters(request: HttpRequest) -> list[tuple[str, int]]:
-    username = str(request.POST.get("username", "")).strip().lower()[:150]
+    # The login form reads the name in NFKC form, so a full-width or otherwise look-alike
+    # spelling logs in as the same user: the counter must not tell them apart either.
+    username = unicodedata.normalize("NFKC", str(request.POST.get("username", ""))).strip()
     address = request.META.get("REMOTE_ADDR", "")
+
+    def key(kind: str, value: str) -> str:  # hashed: any text makes a valid cache key
+        return f"console-login-failures:{kind}:" + hashlib.sha256(value.encode()).hexdigest()
+
     return [
-        (f"console-login-failures:user:{username}", LOGIN_FAILURES_PER_USER),
-        (f"console-login-failures:address:{address}", LOGIN_FAILURES_PER_ADDRESS),
+        (key("user", username.casefold()), LOGIN_FAILURES_PER_USER),
+        (key("address", address), LOGIN_FAILURES_PER_ADDRESS),
     ]
 
 

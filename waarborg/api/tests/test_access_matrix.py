@@ -50,7 +50,7 @@ def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
 def _objectable(policy: Policy, purpose: str) -> bool:
     spec = policy.purposes[purpose]
     marketing = spec.consent is not None and spec.consent.direct_marketing
-    return spec.basis == "legitimate_interest" or marketing
+    return (spec.basis == "legitimate_interest" or marketing) and not spec.aggregate_only
 
 
 Rule = Callable[[Policy, set[str], str], int]

@@ -460,3 +460,25 @@ def test_a_request_for_another_host_gets_a_json_400(client):
     response = client.get("/api/v1/ping", HTTP_HOST="elders.example", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert response.json() == {"code": "bad_request", "message": "The request cannot be handled."}
+
+
+def test_an_aggregate_only_scope_reads_no_ones_objections(api_for):
+    from waarborg.core.actors import Actor
+    from waarborg.vault.services import objection_record
+
+    subject_id = (
+        api_for("administration")
+        .post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE})
+        .json()["id"]
+    )
+    objection_record(actor=Actor.job("test"), subject_id=subject_id, purpose="reporting")
+    answer = api_for("reporting").get(f"/api/v1/subjects/{subject_id}/objections")
+    assert answer.status_code == 403
+    assert "objected" not in answer.content.decode()
+
+
+def test_every_lookup_is_audited_a_miss_too(api_for):
+    api_for("administration").get("/api/v1/subjects?email=nobody@example.nl&purpose=administration")
+    entry = AuditEntry.objects.filter(action="subject.lookup").get()
+    assert entry.detail == {"matches": 0}
+    assert "nobody" not in str(entry.canonical())

@@ -214,3 +214,13 @@ def test_repeated_wrong_passwords_pause_that_user_name_only():
     dutch = client.post(login, {"username": "s", "password": PASSWORD})
     assert "Probeer het over 15 minuten opnieuw" in dutch.content.decode()
     assert client.post(login, {"username": "t", "password": PASSWORD}).status_code == 302
+
+
+def test_a_look_alike_spelling_of_the_user_name_shares_its_pause():
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    client = Client()
+    login = reverse("console:login")
+    for _ in range(5):
+        client.post(login, {"username": "s", "password": "guess"})
+    # "ｓ" (full-width s) logs in as "s"; it must not get a fresh allowance.
+    assert client.post(login, {"username": "\uff53", "password": PASSWORD}).status_code == 429
