@@ -98,6 +98,24 @@ _VAULT_STATUS = {
 
 @api.exception_handler(services.VaultError)
 def _vault_error(request: HttpRequest, exc: services.VaultError) -> HttpResponse:
+    """A write the vault refused (unknown or erased subject, bad channel, ...): nothing changed,
+    so no service wrote an entry; the refusal is audited here, as the gate audits its own."""
+    actor = getattr(request, "auth", None)
+    if isinstance(actor, Actor):
+        match = request.resolver_match
+        raw = str(match.kwargs.get("subject_id", "")) if match else ""
+        try:
+            subject_id: UUID | None = UUID(raw)
+        except ValueError:
+            subject_id = None
+        audit_record(
+            actor=actor,
+            action="api.refused",
+            subject_id=subject_id,
+            decision="refused",
+            reason=exc.code,
+            detail={"operation": (match.url_name or "") if match else ""},
+        )
     return _error(request, _VAULT_STATUS.get(exc.code, 422), exc.code, exc.message)
 
 

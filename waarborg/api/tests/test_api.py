@@ -482,3 +482,18 @@ def test_every_lookup_is_audited_a_miss_too(api_for):
     entry = AuditEntry.objects.filter(action="subject.lookup").get()
     assert entry.detail == {"matches": 0}
     assert "nobody" not in str(entry.canonical())
+
+
+def test_a_write_refused_by_the_vault_is_audited(api_for):
+    from waarborg.core.actors import Actor
+    from waarborg.vault.services import subject_erase
+
+    api = api_for("administration")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    subject_erase(actor=Actor.job("test"), subject_id=subject_id, reason="request")
+    answer = api.patch(f"/api/v1/subjects/{subject_id}", {"fields": {"city": "Ede"}})
+    assert answer.status_code == 409
+    entry = AuditEntry.objects.filter(action="api.refused").get()
+    assert (str(entry.subject_id), entry.reason) == (subject_id, "erased")
