@@ -19,7 +19,14 @@ from waarborg.api import schemas as s
 from waarborg.api.throttle import TokenRateThrottle
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor, Message
-from waarborg.gate.services import REASONS, Allowed, gate_check, gate_fields, gate_write
+from waarborg.gate.services import (
+    REASONS,
+    Allowed,
+    gate_check,
+    gate_fields,
+    gate_purpose_refusal,
+    gate_write,
+)
 from waarborg.policy.schema import Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import lookup, services
@@ -276,22 +283,21 @@ def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
     404 like an unknown address: otherwise any e-mail address could be tested for being a
     customer. The gate still records each refusal with its reason."""
     actor = _actor(request)
-    purposes = policy_current().policy.purposes
-    if query.purpose not in purposes:
-        return _refusal(request, "unknown_purpose")
-    if query.purpose not in actor.scopes:  # before the lookup, so existence does not leak
-        return _refusal(request, "scope_not_permitted")
-    if purposes[query.purpose].aggregate_only:
-        return _refusal(request, "aggregate_only")
-    found = []
-    matches = lookup.subject_ids_by_email(query.email)
-    # Every lookup is audited, a miss too: probing addresses leaves a trace.
+    # Decided before the lookup, so a refused caller learns nothing about who exists.
+    refusal = gate_purpose_refusal(actor=actor, purpose=query.purpose)
+    matches = [] if refusal else lookup.subject_ids_by_email(query.email)
+    # Every lookup is audited, a refused one and a miss too: probing leaves a trace.
     audit_record(
         actor=actor,
         action="subject.lookup",
         purpose=query.purpose,
+        decision="refused" if refusal else "allowed",
+        reason=refusal,
         detail={"matches": len(matches)},
     )
+    if refusal:
+        return _refusal(request, refusal)
+    found = []
     for subject_id in matches:
         result = gate_fields(actor=actor, purpose=query.purpose, subject=subject_id)
         if isinstance(result, Allowed):
@@ -377,8 +383,7 @@ def _consent_purposes(spec: Purpose) -> bool:
 
 
 def _objectable_purposes(spec: Purpose) -> bool:
-    marketing = spec.consent is not None and spec.consent.direct_marketing
-    return spec.basis == "legitimate_interest" or marketing
+    return spec.objectable
 
 
 def _events(

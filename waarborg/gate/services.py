@@ -106,10 +106,6 @@ def _actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
     return ""
 
 
-def _is_marketing(spec: Purpose) -> bool:
-    return spec.consent is not None and spec.consent.direct_marketing
-
-
 def _state_refusal(spec: Purpose, subject: Subject, state: PurposeState | None) -> str:
     if subject.erased_at is not None:
         return "erased"
@@ -120,7 +116,7 @@ def _state_refusal(spec: Purpose, subject: Subject, state: PurposeState | None) 
     if (
         state is not None
         and state.objected
-        and (_is_marketing(spec) or not state.compelling_grounds)
+        and (spec.direct_marketing or not state.compelling_grounds)
     ):
         return "objected"
     if spec.basis == "consent" and (state is None or state.consent != PurposeState.Consent.GRANTED):
@@ -136,11 +132,20 @@ def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
     )
 
 
-def _decide(actor: Actor, purpose: str, subject: Subject | UUID) -> tuple[Decision, Subject | None]:
+def gate_purpose_refusal(*, actor: Actor, purpose: str) -> str:
+    """Why ``actor`` may read no one's data for ``purpose`` (unknown purpose, outside its role or
+    scope, aggregate only), or "". Decided without looking at any subject, so a caller can refuse
+    before a lookup that would reveal who exists. Not audited: the caller audits its answer."""
     policy = policy_current().policy
     reason = _actor_refusal(policy, actor, purpose)
     if not reason and policy.purposes[purpose].aggregate_only:
         reason = "aggregate_only"
+    return reason
+
+
+def _decide(actor: Actor, purpose: str, subject: Subject | UUID) -> tuple[Decision, Subject | None]:
+    policy = policy_current().policy
+    reason = gate_purpose_refusal(actor=actor, purpose=purpose)
     if reason:
         return Decision(False, [], reason), None
     row = _fetch(_subject_id(subject), purpose)
@@ -325,7 +330,7 @@ def gate_subjects(
         return Refused(reason)
     spec = policy.purposes[purpose]
     states = PurposeState.objects.filter(subject=OuterRef("pk"), purpose=purpose)
-    blocked = Q(objected=True) if _is_marketing(spec) else Q(objected=True, compelling_grounds="")
+    blocked = Q(objected=True) if spec.direct_marketing else Q(objected=True, compelling_grounds="")
     narrowed = queryset.filter(
         erased_at__isnull=True, restricted_at__isnull=True, kind__in=spec.subject_kinds
     ).exclude(Exists(states.filter(blocked)))

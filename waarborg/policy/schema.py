@@ -127,6 +127,16 @@ class Purpose(Strict):
     # Reports only: the gate never opens one person's data for this purpose (C8).
     aggregate_only: bool = False
 
+    @property
+    def direct_marketing(self) -> bool:
+        return self.consent is not None and self.consent.direct_marketing
+
+    @property
+    def objectable(self) -> bool:
+        """Art. 21: an objection applies to direct marketing (absolutely) and to processing on
+        legitimate interest (until compelling grounds are recorded)."""
+        return self.basis == "legitimate_interest" or self.direct_marketing
+
 
 class Agreement(Strict):
     signed: dt.date

@@ -409,8 +409,7 @@ def objection_record(
     loaded = policy_current()
     _purpose(purpose)
     spec = loaded.policy.purposes[purpose]
-    marketing = spec.consent is not None and spec.consent.direct_marketing
-    if spec.basis != "legitimate_interest" and not marketing:
+    if not spec.objectable:
         raise VaultError(
             "objection_not_applicable",
             Message(
@@ -425,7 +424,7 @@ def objection_record(
         state = _state(subject, purpose)
         state.objected = True
         state.compelling_grounds = ""
-        if marketing:
+        if spec.direct_marketing:
             state.consent = PurposeState.Consent.WITHDRAWN
         state.updated_at = timezone.now()
         state.save()
