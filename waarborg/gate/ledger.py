@@ -12,9 +12,8 @@ from uuid import UUID
 
 from waarborg.audit.models import AuditEntry
 from waarborg.audit.selectors import audit_about, audit_recent
-from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
-from waarborg.gate.services import Refused
+from waarborg.gate.services import Refused, audit_answer
 from waarborg.policy.rules import actor_personal_purposes, decides_objections
 from waarborg.policy.schema import Policy, Purpose
 from waarborg.policy.selectors import policy_current
@@ -62,13 +61,9 @@ def gate_ledger(*, actor: Actor, subject_id: UUID, ledger: Ledger) -> list[Purpo
     reason = (
         _scope_refusal(actor) if not purposes else "not_found" if standing is None else standing
     )
-    audit_record(
-        actor=actor,
-        action=_ACTIONS[ledger],
-        subject_id=subject_id,
-        decision="refused" if reason else "allowed",
-        reason=reason,
-        detail={"purposes": purposes},
+    detail = {"purposes": purposes}
+    audit_answer(
+        actor=actor, action=_ACTIONS[ledger], reason=reason, subject_id=subject_id, detail=detail
     )
     if reason:
         return Refused(reason)
@@ -87,13 +82,7 @@ def gate_access_log(
     objections and answers requests (CMS: the privacy officer). Reading it is audited."""
     allowed = decides_objections(policy_current().policy, actor)
     reason = "" if allowed else _scope_refusal(actor)
-    audit_record(
-        actor=actor,
-        action="access_log.read",
-        subject_id=subject_id,
-        decision="refused" if reason else "allowed",
-        reason=reason,
-    )
+    audit_answer(actor=actor, action="access_log.read", reason=reason, subject_id=subject_id)
     if reason:
         return Refused(reason)
     return audit_about(subject_id=subject_id, limit=limit)

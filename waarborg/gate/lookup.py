@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Text
-from waarborg.gate.services import Allowed, Refused, gate_fields, gate_purpose_refusal
+from waarborg.gate.services import (
+    Allowed,
+    Refused,
+    audit_answer,
+    gate_fields,
+    gate_purpose_refusal,
+)
 from waarborg.vault.selectors import subject_ids_by_email, subject_ids_by_phone, subject_standing
 from waarborg.vault.validation import phone_e164
 
@@ -35,13 +41,9 @@ def gate_lookup(*, actor: Actor, purpose: str, email: str) -> list[Match] | Refu
     # Decided before the blind index is read, so a refused caller learns nothing about who exists.
     refusal = gate_purpose_refusal(actor=actor, purpose=purpose)
     matches = [] if refusal else subject_ids_by_email(email)
-    audit_record(
-        actor=actor,
-        action="subject.lookup",
-        purpose=purpose,
-        decision="refused" if refusal else "allowed",
-        reason=refusal,
-        detail={"matches": len(matches)},
+    detail = {"matches": len(matches)}
+    audit_answer(
+        actor=actor, action="subject.lookup", reason=refusal, purpose=purpose, detail=detail
     )
     if refusal:
         return Refused(refusal)

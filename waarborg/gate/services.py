@@ -8,6 +8,7 @@ state in ``gate.rules``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -94,17 +95,39 @@ def _subject_id(subject: Subject | UUID) -> UUID:
     return subject.id if isinstance(subject, Subject) else subject
 
 
-def _audit(
-    actor: Actor, purpose: str, subject_id: UUID | None, decision: Decision, action: str
+def audit_answer(
+    *,
+    actor: Actor,
+    action: str,
+    reason: str,
+    subject_id: UUID | None = None,
+    purpose: str = "",
+    fields: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
+    """Audit a gate answer: refused with ``reason``, or allowed ("") with the ``fields`` read."""
     audit_record(
         actor=actor,
         action=action,
         subject_id=subject_id,
         purpose=purpose,
-        fields=decision.fields,
-        decision="allowed" if decision.allowed else "refused",
+        fields=fields or [],
+        decision="refused" if reason else "allowed",
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _audit(
+    actor: Actor, purpose: str, subject_id: UUID | None, decision: Decision, action: str
+) -> None:
+    audit_answer(
+        actor=actor,
+        action=action,
         reason=decision.reason,
+        subject_id=subject_id,
+        purpose=purpose,
+        fields=decision.fields,
     )
 
 

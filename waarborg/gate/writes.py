@@ -7,13 +7,14 @@ scope, a change about an unknown subject is audited, and every refusal leaves an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Refusal
 from waarborg.gate.rules import REASONS
+from waarborg.gate.services import audit_answer
 from waarborg.policy.rules import actor_refusal
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import ledger, services
@@ -71,14 +72,7 @@ def _ledger_door(actor: Actor, subject_id: UUID, purpose: str, action: str) -> N
         reason = "not_found"
     if not reason:
         return
-    audit_record(
-        actor=actor,
-        action=action,
-        subject_id=subject_id,
-        purpose=purpose,
-        decision="refused",
-        reason=reason,
-    )
+    audit_answer(actor=actor, action=action, reason=reason, subject_id=subject_id, purpose=purpose)
     refusal = Refusal(reason, REASONS[reason])
     refusal.audited = True
     raise refusal
@@ -91,45 +85,38 @@ def _ledger_change(
     return _audited(actor, action, subject_id, write)
 
 
-def gate_consent_record(
-    *,
-    actor: Actor,
-    subject_id: UUID,
-    purpose: str,
-    granted: bool,
-    text_version: str,
-    channel: str,
-) -> PurposeState:
-    proof = {"text_version": text_version, "channel": channel}
-    action = f"consent.{'grant' if granted else 'withdraw'}"
+def _ledger_call(service: Callable[..., PurposeState], action: str, **call: Any) -> PurposeState:
+    """A ledger service called with ``actor``, ``subject_id``, ``purpose`` and the rest."""
     return _ledger_change(
-        actor,
-        subject_id,
-        purpose,
+        call["actor"], call["subject_id"], call["purpose"], action, lambda: service(**call)
+    )
+
+
+def gate_consent_record(
+    *, actor: Actor, subject_id: UUID, purpose: str, granted: bool, **proof: str
+) -> PurposeState:
+    """Consent given or withdrawn; ``proof`` is the consent text's version and the channel."""
+    action = f"consent.{'grant' if granted else 'withdraw'}"
+    return _ledger_call(
+        ledger.consent_record,
         action,
-        lambda: ledger.consent_record(
-            actor=actor, subject_id=subject_id, purpose=purpose, granted=granted, **proof
-        ),
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        granted=granted,
+        **proof,
     )
 
 
 def gate_consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
     confirm = ledger.consent_confirm
-    return _ledger_change(
-        actor,
-        subject_id,
-        purpose,
-        "consent.confirm",
-        lambda: confirm(actor=actor, subject_id=subject_id, purpose=purpose),
+    return _ledger_call(
+        confirm, "consent.confirm", actor=actor, subject_id=subject_id, purpose=purpose
     )
 
 
 def gate_objection_record(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
     record = ledger.objection_record
-    return _ledger_change(
-        actor,
-        subject_id,
-        purpose,
-        "objection.record",
-        lambda: record(actor=actor, subject_id=subject_id, purpose=purpose),
+    return _ledger_call(
+        record, "objection.record", actor=actor, subject_id=subject_id, purpose=purpose
     )

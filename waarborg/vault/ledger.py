@@ -5,6 +5,7 @@ written with its audit entry in one transaction by ``_ledger_write``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -44,45 +45,51 @@ def consent_rules(purpose: str) -> ConsentRules:
     return rules
 
 
-def _ledger_write(
-    *,
-    actor: Actor,
-    subject_id: UUID,
-    purpose: str,
-    kind: PurposeEvent.Kind,
-    action: str,
-    change: Change,
-    proof: dict[str, str] | None = None,
-    detail: Callable[[PurposeState], dict[str, Any]] | None = None,
-) -> PurposeState:
-    """Lock the subject, apply ``change`` to its state for ``purpose`` (it returns the event's
-    note), and record the event and the audit entry, all in one transaction."""
+@dataclass(frozen=True)
+class Step:
+    """One kind of ledger change: its event, its audit action, what it does to the state (it
+    returns the event's note), the proof kept on the event and what the audit entry adds."""
+
+    kind: PurposeEvent.Kind
+    action: str
+    change: Change
+    proof: dict[str, str] = field(default_factory=dict)
+    detail: Callable[[PurposeState], dict[str, Any]] | None = None
+
+
+def _ledger_write(actor: Actor, subject_id: UUID, purpose: str, step: Step) -> PurposeState:
+    """Lock the subject, apply the step's change to its state for ``purpose``, and record the
+    event and the audit entry, all in one transaction."""
     digest = policy_current().digest
-    recorded = dict(proof or {})
+    recorded = dict(step.proof)
     source = recorded.pop("source", "") or actor.label
     with transaction.atomic():
         subject = subject_locked(subject_id)
         state, _created = PurposeState.objects.select_for_update().get_or_create(
             subject=subject, purpose=purpose, defaults={"updated_at": timezone.now()}
         )
-        note = change(subject, state)
+        note = step.change(subject, state)
         state.updated_at = timezone.now()
         state.save()
         PurposeEvent.objects.create(
             subject=subject,
             purpose=purpose,
-            kind=kind,
+            kind=step.kind,
             at=state.updated_at,
             source=source,
             policy_digest=digest,
             note=note,
             **recorded,
         )
-        extra = detail(state) if detail else None
+        extra = step.detail(state) if step.detail else None
         audit_record(
-            actor=actor, action=action, subject_id=subject.id, purpose=purpose, detail=extra
+            actor=actor, action=step.action, subject_id=subject.id, purpose=purpose, detail=extra
         )
     return state
+
+
+def _consent(state: PurposeState) -> dict[str, Any]:
+    return {"state": state.consent}
 
 
 def _lift_objection(state: PurposeState) -> str:
@@ -130,16 +137,10 @@ def consent_record(
         state.consent = PurposeState.Consent.GRANTED
         return _lift_objection(state)
 
-    return _ledger_write(
-        actor=actor,
-        subject_id=subject_id,
-        purpose=purpose,
-        kind=PurposeEvent.Kind.CONSENT_GIVEN if granted else PurposeEvent.Kind.CONSENT_WITHDRAWN,
-        action=f"consent.{'grant' if granted else 'withdraw'}",
-        change=change,
-        proof={"text_version": text_version, "channel": channel, "source": source},
-        detail=lambda state: {"state": state.consent},
-    )
+    kind = PurposeEvent.Kind.CONSENT_GIVEN if granted else PurposeEvent.Kind.CONSENT_WITHDRAWN
+    proof = {"text_version": text_version, "channel": channel, "source": source}
+    step = Step(kind, f"consent.{'grant' if granted else 'withdraw'}", change, proof, _consent)
+    return _ledger_write(actor, subject_id, purpose, step)
 
 
 def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
@@ -151,15 +152,10 @@ def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeS
         state.consent = PurposeState.Consent.GRANTED
         return _lift_objection(state)
 
-    return _ledger_write(
-        actor=actor,
-        subject_id=subject_id,
-        purpose=purpose,
-        kind=PurposeEvent.Kind.CONSENT_CONFIRMED,
-        action="consent.confirm",
-        change=change,
-        proof={"channel": "email"},
+    step = Step(
+        PurposeEvent.Kind.CONSENT_CONFIRMED, "consent.confirm", change, {"channel": "email"}
     )
+    return _ledger_write(actor, subject_id, purpose, step)
 
 
 def _seal(subject: Subject, kind: str, purpose: str, text: str) -> str:
@@ -190,14 +186,8 @@ def objection_record(
             state.consent = PurposeState.Consent.WITHDRAWN
         return _seal(subject, "objection", purpose, note)
 
-    return _ledger_write(
-        actor=actor,
-        subject_id=subject_id,
-        purpose=purpose,
-        kind=PurposeEvent.Kind.OBJECTED,
-        action="objection.record",
-        change=change,
-    )
+    step = Step(PurposeEvent.Kind.OBJECTED, "objection.record", change)
+    return _ledger_write(actor, subject_id, purpose, step)
 
 
 def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str) -> PurposeState:
@@ -214,11 +204,5 @@ def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str
         state.compelling_grounds = _seal(subject, "grounds", purpose, grounds.strip())
         return state.compelling_grounds
 
-    return _ledger_write(
-        actor=actor,
-        subject_id=subject_id,
-        purpose=purpose,
-        kind=PurposeEvent.Kind.GROUNDS_RECORDED,
-        action="objection.grounds",
-        change=change,
-    )
+    step = Step(PurposeEvent.Kind.GROUNDS_RECORDED, "objection.grounds", change)
+    return _ledger_write(actor, subject_id, purpose, step)

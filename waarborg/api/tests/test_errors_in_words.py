@@ -28,8 +28,14 @@ def _answers(api_for) -> dict[str, Call]:
     subject_erase(actor=OFFICER, subject_id=erased.id, reason="test")
     sid, gone = subject.id, erased.id
     anon = Client()
+
+    def unauthorized(a: ApiClient, h: dict[str, str]) -> Any:
+        return anon.get(
+            f"{S}/{sid}?purpose=administration", HTTP_ACCEPT_LANGUAGE=h["HTTP_ACCEPT_LANGUAGE"]
+        )
+
     return {
-        "unauthorized": lambda a, h: anon.get(f"{S}/{sid}?purpose=administration", **h),
+        "unauthorized": unauthorized,
         "not_found (path)": lambda a, h: a.get("/api/v1/nowhere", **h),
         "method_not_allowed": lambda a, h: a._send("delete", "/api/v1/policy", **h),
         "too_large": lambda a, h: a.post(S, {"x": "y" * 70_000}, **h),

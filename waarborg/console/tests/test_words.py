@@ -86,8 +86,9 @@ def test_every_console_page_speaks_words_in_both_languages():
     policy = policy_current().policy
     fields = {"name": "Eva", "email": "eva@example.nl", "gender": "female"}
     job = Actor.job("test")
-    subject_id = str(subject_create(actor=job, product="aplanner-free", fields=fields).id)
-    objection_record(actor=job, subject_id=subject_id, purpose="offers")
+    subject = subject_create(actor=job, product="aplanner-free", fields=fields)
+    objection_record(actor=job, subject_id=subject.id, purpose="offers")
+    subject_id = str(subject.id)
     english = _english_only()
     problems = []
     for role in policy.roles:
