@@ -18,6 +18,7 @@ from waarborg.policy.selectors import policy_current
 from waarborg.policy.services import policy_version_record
 from waarborg.vault.bulk import subjects_bulk_create
 from waarborg.vault.models import Subject
+from waarborg.vault.selectors import subject_ids_by_email
 from waarborg.vault.validation import InvalidFields
 
 BATCH = 1000
@@ -35,13 +36,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        version, _ = policy_version_record(loaded=policy_current())
+        self._known_customer(version.digest)
         wanted = options["customers"]
         have = Subject.objects.filter(kind="customer").count()
         missing = max(0, wanted - have)
         if not missing:
             self.stdout.write(f"demo data: {have} customers present, nothing to add")
             return
-        version, _ = policy_version_record(loaded=policy_current())
         maker = _Maker(seed=options["seed"] + have)
         actor = Actor.job("demo")
         started = time.monotonic()
@@ -68,6 +70,31 @@ class Command(BaseCommand):
             f"demo data: added {missing} customers, {have + missing} in total; "
             f"{sealed} audit entries sealed"
         )
+
+    def _known_customer(self, digest: str) -> None:
+        """One customer with known details, to search for in the console."""
+        if not subject_ids_by_email(KNOWN["email"]):
+            item = ("aplanner-pro", KNOWN, ["newsletter"])
+            subjects_bulk_create(
+                actor=Actor.job("demo"), items=[item], accepted_policy_version=digest
+            )
+        self.stdout.write(
+            f"demo customer to search for: {KNOWN['email']} or {KNOWN['phone']} ({KNOWN['name']})"
+        )
+
+
+# A paid customer with every field, who agreed to the newsletter.
+KNOWN: dict[str, object] = {
+    "name": "Eva de Boer",
+    "email": "eva.deboer@example.nl",
+    "phone": "06 1234 5678",
+    "street": "Oudegracht",
+    "house_number": "12",
+    "postcode": "3511 AB",
+    "city": "Utrecht",
+    "gender": "female",
+    "iban": "NL91ABNA0417164300",
+}
 
 
 class _Maker:
