@@ -90,7 +90,7 @@ WSGI_APPLICATION = "waarborg.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "waarborg" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -116,7 +116,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "waarborg" / "locale"]
+# Each app keeps its own catalogue in <app>/locale (docs/architecture.md).
 USE_I18N = True
 TIME_ZONE = "Europe/Amsterdam"
 USE_TZ = True

@@ -64,12 +64,23 @@ def access_rows(entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
     ]
 
 
+# The colour of an event's badge: consent in force, withdrawn, objected, grounds against it.
+TONES = {
+    "consent_given": "ok",
+    "consent_confirmed": "ok",
+    "consent_withdrawn": "muted",
+    "objected": "bad",
+    "grounds_recorded": "warn",
+}
+
+
 def history_rows(events: Iterable[LedgerEvent]) -> list[dict[str, Any]]:
     return [
         {
             "at": e.at,
             "purpose": _purpose(e.purpose),
             "what": words(EVENTS, e.kind),
+            "tone": TONES.get(e.kind, "muted"),
             "channel": words(CHANNELS, e.channel) if e.channel else "",
             "text_version": e.text_version,
             "source": _who(e.source),

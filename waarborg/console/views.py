@@ -124,12 +124,19 @@ def register(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRes
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Context for every console page: whether to link the register."""
+    """Context for every console page: whether to link the register, and where the language
+    switch returns to (this page without a ``?lang=``, which would override the choice)."""
     if not request.path.startswith("/console/"):
         return {}
     actor = staff_actor(request.user)
     policy = policy_current().policy
-    return {"can_see_register": actor is not None and keeps_registers(policy, actor)}
+    query = request.GET.copy()
+    query.pop("lang", None)
+    here = request.path + (f"?{query.urlencode()}" if query else "")
+    return {
+        "can_see_register": actor is not None and keeps_registers(policy, actor),
+        "language_next": here,
+    }
 
 
 class Login(auth_views.LoginView):
