@@ -138,6 +138,13 @@ def definitions(node: Node) -> dict[str, str]:
     return out
 
 
+def apply_policy() -> str:
+    """``waarborg policy apply``: records the policy in force as a version (pages never do)."""
+    out = io.StringIO()
+    call_command("policy", "apply", stdout=out)
+    return out.getvalue()
+
+
 def register_csv(lang: str) -> list[list[str]]:
     out = io.StringIO()
     call_command("register", format="csv", lang=lang, stdout=out)
