@@ -21,8 +21,12 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory browser
 	touch $(STAMP)
 
-# Debian's Chromium for the browser test (Playwright's own browser download is not used).
+# Debian's Chromium for the browser test (Playwright's own browser download is not used), and
+# GNU gettext, with which the translation test checks that every text has its Dutch.
 browser:
+	@if ! command -v xgettext >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing GNU gettext for the translation test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; fi
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing Debian's chromium for the browser test"; \
@@ -57,6 +61,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/mypy waarborg bench
+	$(TEST_ENV) $(BIN)/lint-imports --no-logo .importlinter
 
 test-sqlite: install var/test.kek
 	$(TEST_ENV) DATABASE_URL=sqlite:///var/waarborg-test.sqlite3 $(BIN)/pytest

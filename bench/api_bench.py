@@ -1,7 +1,7 @@
 """API throughput and latency: gunicorn with 2 sync workers on PostgreSQL, load from wrk.
 
 Measured: ``GET /api/v1/subjects/{id}?purpose=administration`` (token lookup, purpose gate,
-decryption, audit entry) against ``GET /api/v1/ping``, a bare ninja endpoint in the same server
+decryption, audit entry) against ``GET /bench/floor/ping``, a bare ninja endpoint in the same server
 that returns a constant. Also measured, as the floor of any audited read: ninja endpoints that do
 only the gate's subject query and the audit INSERT by hand (``bench/api_urls.py``). wrk runs as a
 second process on 127.0.0.1 for a bounded time; the endpoints are measured in alternation so all
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         env=server_env,
     )
     seconds, rounds = (2, 2) if args.quick else (5, 3)
-    bare = f"{base}/api/v1/ping"
+    bare = f"{base}/bench/floor/ping"
     targets = {
         "bare": bare,
         "gated": f"{base}/api/v1/subjects/{subject}?purpose=administration",

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.test import override_settings
+from django.utils import translation
 
 from waarborg.core.actors import Actor
 
@@ -98,3 +99,14 @@ def customer_fields() -> dict[str, str]:
         "gender": "female",
         "iban": "NL91ABNA0417164300",
     }
+
+
+def nl(text: object) -> str:
+    """A (lazily) translated text as a Dutch reader sees it."""
+    with translation.override("nl"):
+        return str(text)
+
+
+def en(text: object) -> str:
+    with translation.override("en"):
+        return str(text)

@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import include, path
+from django.shortcuts import render
+from django.urls import include, path, re_path
 
 from waarborg.api.views import api
 
@@ -8,10 +9,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect("/privacy")
 
 
+def not_found(request: HttpRequest) -> HttpResponse:
+    """Our own page for an unknown address, also in development mode (where Django would show its
+    technical page with every URL pattern)."""
+    return render(request, "404.html", status=404)
+
+
 urlpatterns = [
     path("", home),
     path("", include("waarborg.policy.urls")),
     path("api/", api.urls),
     path("console/", include("waarborg.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Last: any other address outside the API (which answers its own 404 in JSON).
+    re_path(r"^(?!api/)", not_found),
 ]

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 
 from waarborg.access.models import ApiSystem
-from waarborg.access.services import token_digest
+from waarborg.access.tokens import token_cache_get, token_cache_put, token_digest
 from waarborg.core.actors import Actor
 from waarborg.policy.selectors import policy_current
-
-# Each server process remembers a token's answer for TOKEN_TTL seconds: the lookup was a third of
-# the database work of an API read. A revoked token therefore stops working in every process
-# within TOKEN_TTL (at once in the process that revoked it).
-TOKEN_TTL = 5.0
-_MAX_CACHED = 10_000
-_tokens: dict[str, tuple[float, Actor | None]] = {}
 
 
 def system_for_token(token: str) -> Actor | None:
     digest = token_digest(token)
-    now = time.monotonic()
-    hit = _tokens.get(digest)
-    if hit is not None and now - hit[0] < TOKEN_TTL:
-        return hit[1]
+    known, actor = token_cache_get(digest)
+    if known:
+        return actor
     row = (
         ApiSystem.objects.filter(token_hash=digest, revoked_at__isnull=True)
         .only("id", "name", "purposes")
@@ -36,14 +26,8 @@ def system_for_token(token: str) -> Actor | None:
         if row is None
         else Actor(kind="system", name=f"{row.name}#{row.pk}", scopes=frozenset(row.purposes))
     )
-    if len(_tokens) >= _MAX_CACHED:
-        _tokens.clear()
-    _tokens[digest] = (now, actor)
+    token_cache_put(digest, actor)
     return actor
-
-
-def token_cache_clear() -> None:
-    _tokens.clear()
 
 
 def staff_actor(user: AbstractBaseUser | AnonymousUser) -> Actor | None:

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from waarborg.access.models import ApiSystem
+from waarborg.access.tokens import token_cache_clear, token_digest
 from waarborg.audit.services import audit_record
-from waarborg.core.actors import Actor, Message
+from waarborg.core.actors import Actor
+from waarborg.core.errors import Refusal, text_format
 from waarborg.policy.selectors import policy_current
 
 TOKEN_PREFIX = "wb_"  # noqa: S105 - a marker, not a secret
 
 
-class AccessError(Exception):
-    def __init__(self, code: str, message: Message) -> None:
-        super().__init__(message.en)
-        self.code = code
-        self.message = message
+class AccessError(Refusal):
+    """A token or staff account that cannot be made as asked; nothing was stored."""
 
 
 @dataclass(frozen=True)
@@ -30,21 +29,12 @@ class IssuedToken:
     token: str
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def token_create(*, actor: Actor, system: str, purposes: list[str]) -> IssuedToken:
     policy = policy_current().policy
     unknown = [p for p in purposes if p not in policy.purposes]
     if unknown or not purposes or not system.strip():
-        raise AccessError(
-            "bad_scope",
-            Message(
-                f"Geef een systeemnaam en bestaande doeleinden (onbekend: {', '.join(unknown)}).",
-                f"Give a system name and existing purposes (unknown: {', '.join(unknown)}).",
-            ),
-        )
+        message = _("Give a system name and existing purposes (unknown: %(unknown)s).")
+        raise AccessError("bad_scope", text_format(message, unknown=", ".join(unknown)))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         row = ApiSystem.objects.create(
@@ -64,9 +54,7 @@ def token_create(*, actor: Actor, system: str, purposes: list[str]) -> IssuedTok
 
 def token_revoke(*, actor: Actor, prefix: str) -> int:
     """Revoke at once in this process; other server processes stop accepting the token within
-    ``selectors.TOKEN_TTL`` seconds."""
-    from waarborg.access.selectors import token_cache_clear
-
+    ``tokens.TOKEN_TTL`` seconds."""
     with transaction.atomic():
         rows = list(ApiSystem.objects.filter(token_prefix=prefix, revoked_at__isnull=True))
         for row in rows:
@@ -89,16 +77,12 @@ def staff_create(*, actor: Actor, username: str, password: str, roles: list[str]
     policy = policy_current().policy
     unknown = [r for r in roles if r not in policy.roles]
     if unknown:
-        raise AccessError(
-            "unknown_role",
-            Message(
-                f"Onbekende rol: {', '.join(unknown)}.", f"Unknown role: {', '.join(unknown)}."
-            ),
-        )
+        message = _("Unknown role: %(unknown)s.")
+        raise AccessError("unknown_role", text_format(message, unknown=", ".join(unknown)))
     validate_password(password)
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password)
         for role in roles:
-            group, _ = Group.objects.get_or_create(name=role)
+            group, _created = Group.objects.get_or_create(name=role)
             user.groups.add(group)
         audit_record(actor=actor, action="staff.create", detail={"user": username, "roles": roles})

@@ -8,27 +8,25 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from waarborg.core.errors import Text
+from waarborg.core.i18n import request_language
 
 MAX_BODY = 64 * 1024
 
-_TEXTS = {
-    "bad_request": (
-        "Het verzoek kan niet worden verwerkt.",
-        "The request cannot be handled.",
-    ),
-    "too_large": ("Het verzoek is groter dan 64 KiB.", "The request body is larger than 64 KiB."),
-    "not_found": ("Dit adres bestaat niet in de API.", "This address does not exist in the API."),
-    "method_not_allowed": (
-        "Deze methode is hier niet toegestaan.",
-        "This method is not allowed here.",
-    ),
+_TEXTS: dict[str, Text] = {
+    "bad_request": _("The request cannot be handled."),
+    "too_large": _("The request body is larger than 64 KiB."),
+    "not_found": _("This address does not exist in the API."),
+    "method_not_allowed": _("This method is not allowed here."),
 }
 
 
 def api_error(request: HttpRequest, status: int, code: str) -> HttpResponse:
-    # Django's own reading of Accept-Language (weights, fallbacks), as the API's answers use.
-    en = translation.get_language_from_request(request).startswith("en")
-    body = json.dumps({"code": code, "message": _TEXTS[code][1 if en else 0]})
+    # Runs before Django's LocaleMiddleware: the request's language is picked here the same way.
+    with translation.override(request_language(request)):
+        body = json.dumps({"code": code, "message": str(_TEXTS[code])})
     return HttpResponse(body, status=status, content_type="application/json")
 
 

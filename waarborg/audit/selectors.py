@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from waarborg.audit.models import AuditEntry, AuditSeal
 from waarborg.audit.services import GENESIS, entry_hash
@@ -49,3 +50,8 @@ def audit_verify(*, chunk: int = 5000) -> Verification:
 
 def audit_recent(*, actor_label: str, limit: int = 20) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(actor=actor_label).order_by("-id")[:limit])
+
+
+def audit_about(*, subject_id: UUID, limit: int = 50) -> list[AuditEntry]:
+    """Entries about one subject, newest first (index on ``subject_id``)."""
+    return list(AuditEntry.objects.filter(subject_id=subject_id).order_by("-id")[:limit])

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from waarborg.console import views
 
@@ -10,4 +11,10 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
     path("search", views.search, name="search"),
     path("subjects/<uuid:subject_id>", views.subject, name="subject"),
+    path("register", views.register, name="register"),
+    # The same pages typed with a trailing slash.
+    re_path(
+        r"^(?P<page>login|search|register)/$",
+        RedirectView.as_view(url="/console/%(page)s", query_string=True),
+    ),
 ]

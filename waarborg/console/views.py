@@ -1,40 +1,36 @@
-"""Staff console. Thin: each page asks the gate and renders what it answers.
+"""Staff console. Thin: each page asks the gate and renders what it answers, in words.
 
 Access is decided in one place: ``staff_page`` turns the logged-in user into an Actor and asks the
-gate which purposes that actor may act for; a page with none answers 403. Personal data is only
-ever shown from ``gate_fields``.
+gate which purposes that actor may use personal data for; a page with none answers 403. Personal
+data is only ever shown from ``gate_fields``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from waarborg.access.logins import LOGIN_PAUSE, login_failed, login_paused, login_succeeded
 from waarborg.access.selectors import staff_actor
-from waarborg.audit.selectors import audit_recent
-from waarborg.audit.services import audit_record
+from waarborg.console.rows import access_rows, field_rows, history_rows, purpose_names
 from waarborg.core.actors import Actor
-from waarborg.gate.services import Allowed, actor_purposes, gate_fields
+from waarborg.core.i18n import current_language
+from waarborg.gate.ledger import gate_access_log, gate_ledger, gate_own_accesses
+from waarborg.gate.lookup import gate_search
+from waarborg.gate.services import Allowed, gate_fields, gate_purposes
+from waarborg.policy import documents
+from waarborg.policy.rules import keeps_registers
 from waarborg.policy.selectors import policy_current
-from waarborg.vault import lookup
 
 Page = Callable[..., HttpResponse]
-
-
-def _lang() -> str:
-    return "en" if (get_language() or "nl").startswith("en") else "nl"
 
 
 def staff_page(view: Callable[..., HttpResponse]) -> Page:
@@ -43,76 +39,38 @@ def staff_page(view: Callable[..., HttpResponse]) -> Page:
         actor = staff_actor(request.user)
         if actor is None:
             return auth_views.redirect_to_login(request.get_full_path(), "console:login")
-        policy = policy_current().policy
-        purposes = {
-            p for p in actor_purposes(policy, actor) if not policy.purposes[p].aggregate_only
-        }
+        purposes = gate_purposes(actor=actor)
         if not purposes:
-            return render(
-                request,
-                "console/forbidden.html",
-                {"message": _("Your account has no role that may use personal data.")},
-                status=403,
-            )
-        return view(request, actor, sorted(purposes), *args, **kwargs)
+            message = _("Your account has no role that may use personal data.")
+            return render(request, "console/forbidden.html", {"message": message}, status=403)
+        return view(request, actor, purposes, *args, **kwargs)
 
     return wrapped
-
-
-def _purpose_choices(purposes: list[str]) -> list[tuple[str, str]]:
-    policy = policy_current().policy
-    lang = _lang()
-    return [(p, policy.purposes[p].name.get(lang)) for p in purposes]
 
 
 @require_GET
 @staff_page
 def home(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
-    return render(
-        request,
-        "console/home.html",
-        {
-            "actor": actor,
-            "purposes": _purpose_choices(purposes),
-            "recent": audit_recent(actor_label=actor.label, limit=15),
-        },
-    )
+    recent = access_rows(gate_own_accesses(actor=actor))
+    context = {"purposes": purpose_names(purposes), "recent": recent}
+    return render(request, "console/home.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_page
 def search(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
-    """The form is sent by POST: an e-mail address in a URL would end up in access logs and the
-    browser's history."""
+    """The form is sent by POST: an e-mail address or phone number in a URL would end up in
+    access logs and the browser's history."""
     query = request.POST.get("q", "").strip()[:320] if request.method == "POST" else ""
-    ids: list[uuid.UUID] = []
-    error = ""
-    if query:
-        try:
-            ids = [uuid.UUID(query)] if lookup.subject_exists(uuid.UUID(query)) else []
-        except ValueError:
-            if "@" in query:
-                ids = lookup.subject_ids_by_email(query)
-            else:
-                error = _("Search by e-mail address or by id.")
-    if query and not error:
-        # Finding someone reveals that they are a customer: the search is a read, audited (the
-        # query itself is not written down, only how many matched).
-        detail: dict[str, Any] = {"by": "id" if "@" not in query else "email", "matches": len(ids)}
-        if len(ids) > 1:
-            detail["subjects"] = [str(i) for i in ids]  # who was revealed, not what was typed
-        audit_record(
-            actor=actor,
-            action="console.search",
-            subject_id=ids[0] if len(ids) == 1 else None,
-            detail=detail,
-        )
-    return render(
-        request,
-        "console/search.html",
-        {"query": query, "ids": ids, "error": error, "searched": bool(query) and not error},
-        status=400 if error else 200,
-    )
+    found = gate_search(actor=actor, query=query) if query else None
+    error = found.error if found else ""
+    context = {
+        "query": query,
+        "ids": found.ids if found else [],
+        "error": error,
+        "searched": found is not None and not error,
+    }
+    return render(request, "console/search.html", context, status=400 if error else 200)
 
 
 @require_GET
@@ -121,48 +79,57 @@ def subject(
     request: HttpRequest, actor: Actor, purposes: list[str], subject_id: uuid.UUID
 ) -> HttpResponse:
     purpose = request.GET.get("purpose", "")
+    names = dict(purpose_names(purposes))
     context: dict[str, Any] = {
         "subject_id": subject_id,
-        "purposes": _purpose_choices(purposes),
+        "purposes": purpose_names(purposes),
         "purpose": purpose,
+        "purpose_name": names.get(purpose, ""),
+        "fields": None,
+        "history": None,
+        "accesses": None,
     }
     status = 200
     if purpose:
         result = gate_fields(actor=actor, purpose=purpose, subject=subject_id)
         if isinstance(result, Allowed):
-            labels = policy_current().policy.fields
-            lang = _lang()
-            context["fields"] = [
-                (labels[f].label.get(lang) if f in labels else f, v)
-                for f, v in result.fields.items()
-            ]
+            context["fields"] = field_rows(result.fields)
         else:
-            context["refusal"] = result.message.get(_lang())
-            context["reason"] = result.reason
+            context.update(refusal=result.message, reason=result.reason)
             status = 404 if result.reason == "not_found" else 403
+        context.update(_subject_records(actor, subject_id))
     return render(request, "console/subject.html", context, status=status)
 
 
-# Failed logins allowed before a pause of LOGIN_PAUSE seconds, per user name and per address.
-# Counted in the cache, so per server process, like the API's rate limit.
-LOGIN_FAILURES_PER_USER = 5
-LOGIN_FAILURES_PER_ADDRESS = 20
-LOGIN_PAUSE = 15 * 60
+def _subject_records(actor: Actor, subject_id: uuid.UUID) -> dict[str, Any]:
+    """The consent and objection history and the access log, each only where the gate allows."""
+    events = gate_ledger(actor=actor, subject_id=subject_id, ledger="all")
+    log = gate_access_log(actor=actor, subject_id=subject_id)
+    return {
+        "history": history_rows(events) if isinstance(events, list) else None,
+        "accesses": access_rows(log) if isinstance(log, list) else None,
+    }
 
 
-def _login_counters(request: HttpRequest) -> list[tuple[str, int]]:
-    # The login form reads the name in NFKC form, so a full-width or otherwise look-alike
-    # spelling logs in as the same user: the counter must not tell them apart either.
-    username = unicodedata.normalize("NFKC", str(request.POST.get("username", ""))).strip()
-    address = request.META.get("REMOTE_ADDR", "")
+@require_GET
+@staff_page
+def register(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
+    """The Art. 30 record of processing activities, for the role that keeps the registers."""
+    loaded = policy_current()
+    if not keeps_registers(loaded.policy, actor):
+        message = _("Only the privacy officer keeps the record of processing activities.")
+        return render(request, "console/forbidden.html", {"message": message}, status=403)
+    context = {"register": documents.register_context(loaded.policy, current_language())}
+    return render(request, "console/register.html", context)
 
-    def key(kind: str, value: str) -> str:  # hashed: any text makes a valid cache key
-        return f"console-login-failures:{kind}:" + hashlib.sha256(value.encode()).hexdigest()
 
-    return [
-        (key("user", username.casefold()), LOGIN_FAILURES_PER_USER),
-        (key("address", address), LOGIN_FAILURES_PER_ADDRESS),
-    ]
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Context for every console page: whether to link the register."""
+    if not request.path.startswith("/console/"):
+        return {}
+    actor = staff_actor(request.user)
+    policy = policy_current().policy
+    return {"can_see_register": actor is not None and keeps_registers(policy, actor)}
 
 
 class Login(auth_views.LoginView):
@@ -172,17 +139,18 @@ class Login(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        counters = _login_counters(request)
-        if any(cache.get(key, 0) >= limit for key, limit in counters):
+        who = {
+            "username": str(request.POST.get("username", "")),
+            "address": request.META.get("REMOTE_ADDR", ""),
+        }
+        if login_paused(**who):
             context = self.get_context_data(form=self.get_form(), paused=LOGIN_PAUSE // 60)
             return self.render_to_response(context, status=429)
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:  # the form came back: the password did not match
-            for key, _limit in counters:
-                cache.add(key, 0, LOGIN_PAUSE)
-                cache.incr(key)
+            login_failed(**who)
         else:
-            cache.delete(counters[0][0])
+            login_succeeded(**who)
         return response
 
     def get_redirect_url(self) -> str:

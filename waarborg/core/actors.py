@@ -22,21 +22,3 @@ class Actor:
     @classmethod
     def job(cls, name: str) -> Actor:
         return cls(kind="job", name=name)
-
-
-class Message(tuple[str, str]):
-    """A sentence in Dutch and English: ``Message(nl, en)``."""
-
-    def __new__(cls, nl: str, en: str) -> Message:
-        return super().__new__(cls, (nl, en))
-
-    @property
-    def nl(self) -> str:
-        return self[0]
-
-    @property
-    def en(self) -> str:
-        return self[1]
-
-    def get(self, lang: str) -> str:
-        return self[1] if lang == "en" else self[0]

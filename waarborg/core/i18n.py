@@ -25,8 +25,10 @@ def request_language(request: HttpRequest) -> Lang:
     """``?lang=nl|en`` wins; otherwise Django's reading of the session, cookie and
     ``Accept-Language`` (weights and fallbacks included); Dutch when nothing matches."""
     asked = request.GET.get("lang", "")
-    if asked == "nl" or asked == "en":
-        return asked
+    if asked == "en":
+        return "en"
+    if asked == "nl":
+        return "nl"
     code = getattr(request, "LANGUAGE_CODE", None)
     return _normal(code or translation.get_language_from_request(request))
 

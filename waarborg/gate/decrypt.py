@@ -1,13 +1,12 @@
 """The only place where personal values are decrypted. Nothing outside ``waarborg.gate`` imports it
-(an architecture test checks)."""
+(an import contract and an architecture test check)."""
 
 from __future__ import annotations
-
-import base64
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from waarborg.vault import keys
+from waarborg.vault.envelope import envelope_parse, value_aad
 from waarborg.vault.models import Subject
 
 
@@ -24,8 +23,7 @@ def open_values(subject: Subject, fields: list[str]) -> dict[str, str]:
         token = subject.values.get(field)
         if token is None:
             continue
-        raw = base64.b64decode(token)
-        out[field] = cipher.decrypt(
-            raw[: keys.NONCE], raw[keys.NONCE :], keys.value_aad(str(subject.id), field)
-        ).decode("utf-8")
+        nonce, sealed = envelope_parse(token)
+        aad = value_aad(str(subject.id), field)
+        out[field] = cipher.decrypt(nonce, sealed, aad).decode("utf-8")
     return out

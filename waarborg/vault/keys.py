@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from waarborg.conf import env_secret
 
-NONCE = 12
+NONCE = 12  # AES-GCM nonce of a wrapped key
 
 
 def kek_generate() -> str:
@@ -87,17 +87,5 @@ def unwrap(kek: bytes, wrapped: bytes, *, aad: bytes) -> bytes:
     return AESGCM(kek).decrypt(wrapped[:NONCE], wrapped[NONCE:], aad)
 
 
-def seal_value(dek: bytes, value: str, *, aad: bytes) -> str:
-    """Encrypt one personal value; the field name and subject are bound in as associated data."""
-    nonce = os.urandom(NONCE)
-    return base64.b64encode(nonce + AESGCM(dek).encrypt(nonce, value.encode("utf-8"), aad)).decode(
-        "ascii"
-    )
-
-
 def dek_aad(subject_id: str) -> bytes:
     return f"dek:{subject_id}".encode()
-
-
-def value_aad(subject_id: str, field: str) -> bytes:
-    return f"value:{subject_id}:{field}".encode()

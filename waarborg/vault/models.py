@@ -19,12 +19,17 @@ class Subject(models.Model):
     wrapped_dek = models.BinaryField(null=True)
     kek_id = models.CharField(max_length=16, blank=True)
     email_index = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: no address
+    phone_index = models.CharField(max_length=64, null=True)  # noqa: DJ001 - NULL: no number
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     restricted_at = models.DateTimeField(null=True)
     erased_at = models.DateTimeField(null=True)
 
-    PERSONAL = {"values": "policy.fields", "email_index": "user.contact.email"}
+    PERSONAL = {
+        "values": "policy.fields",
+        "email_index": "user.contact.email",
+        "phone_index": "user.contact.phone",
+    }
     NOT_PERSONAL = {
         "id",
         "kind",
@@ -39,8 +44,10 @@ class Subject(models.Model):
 
     class Meta:
         indexes = [
-            # lookup.subject_ids_by_email (blind-index lookup)
+            # selectors.subject_ids_by_email (blind-index lookup)
             models.Index(fields=["email_index"], name="vault_subject_email_idx"),
+            # selectors.subject_ids_by_phone (blind-index lookup)
+            models.Index(fields=["phone_index"], name="vault_subject_phone_idx"),
             # keys rotate: rows still wrapped by an older KEK
             models.Index(fields=["kek_id"], name="vault_subject_kek_idx"),
         ]

@@ -1,4 +1,5 @@
-"""Reads of the vault that carry no personal values."""
+"""Reads of the vault that carry no personal values: ids found by blind index, a subject's standing,
+the consent ledger, acceptance of the statement. Values are read only through the gate."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from uuid import UUID
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.models import Acceptance, Subject
+from waarborg.vault.index import email_index, phone_index
+from waarborg.vault.models import Acceptance, PurposeEvent, Subject
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -38,3 +40,35 @@ def subjects_with_outdated_acceptance(
         .filter(accepted_digest__isnull=False)
         .exclude(accepted_digest=current)
     )
+
+
+def subject_ids_by_email(email: str, *, limit: int = 20) -> list[UUID]:
+    """Subjects whose e-mail matches, found through the HMAC blind index only."""
+    return _by_index(email_index=email_index(email), limit=limit)
+
+
+def subject_ids_by_phone(e164: str, *, limit: int = 20) -> list[UUID]:
+    """Subjects whose phone number (E.164) matches, through its blind index only."""
+    return _by_index(phone_index=phone_index(e164), limit=limit)
+
+
+def _by_index(*, limit: int, **match: str) -> list[UUID]:
+    return list(
+        Subject.objects.filter(erased_at__isnull=True, **match)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def subject_standing(subject_id: UUID) -> str | None:
+    """``"erased"``, ``"restricted"`` or ``""`` (neither); None for an unknown subject."""
+    row = Subject.objects.filter(id=subject_id).values_list("erased_at", "restricted_at").first()
+    if row is None:
+        return None
+    erased_at, restricted_at = row
+    return "erased" if erased_at else "restricted" if restricted_at else ""
+
+
+def purpose_events(subject_id: UUID, *, purposes: set[str]) -> list[PurposeEvent]:
+    """The subject's ledger events for these purposes, oldest first."""
+    return list(PurposeEvent.objects.filter(subject_id=subject_id, purpose__in=purposes))

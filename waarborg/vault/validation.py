@@ -5,40 +5,42 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import phonenumbers
+from django.utils.translation import gettext_lazy as _
 from email_validator import EmailNotValidError, validate_email
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
 
-from waarborg.core.actors import Message
+from waarborg.core.errors import Refusal, Text, text_format
 from waarborg.policy.checks import category_covers
 from waarborg.policy.schema import Policy
 
-GENDERS = {
-    "female": Message("vrouw", "female"),
-    "male": Message("man", "male"),
-    "other": Message("anders", "other"),
-    "not_stated": Message("zeg ik liever niet", "not stated"),
+GENDERS: dict[str, Text] = {
+    "female": _("female"),
+    "male": _("male"),
+    "other": _("other"),
+    "not_stated": _("not stated"),
 }
 MAX_LENGTH = 200
 
 
-class InvalidFields(Exception):
-    """One or more values cannot be stored; ``errors`` maps each bad field to its message."""
+class InvalidFields(Refusal):
+    """One or more values cannot be stored; ``fields`` maps each bad field to its message."""
 
-    def __init__(self, errors: dict[str, Message]) -> None:
-        super().__init__("; ".join(f"{k}: {v.en}" for k, v in sorted(errors.items())))
-        self.errors = errors
+    def __init__(self, errors: dict[str, Text]) -> None:
+        super().__init__("invalid_fields", _("One or more fields are not valid."), errors)
+
+    @property
+    def errors(self) -> dict[str, Text]:
+        return self.fields
 
 
 def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise _Bad(
-            "Dit is geen geldig e-mailadres.", "This is not a valid e-mail address."
-        ) from None
+        raise _Bad(_("This is not a valid e-mail address.")) from None
 
 
 def _phone(value: str) -> str:
@@ -47,7 +49,7 @@ def _phone(value: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise _Bad("Dit is geen geldig telefoonnummer.", "This is not a valid phone number.")
+        raise _Bad(_("This is not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -55,35 +57,32 @@ def _iban(value: str) -> str:
     try:
         return str(IBAN(value).compact)
     except (SchwiftyException, ValueError):
-        raise _Bad("Dit is geen geldig IBAN-rekeningnummer.", "This is not a valid IBAN.") from None
+        raise _Bad(_("This is not a valid IBAN.")) from None
 
 
 def _postcode(value: str) -> str:
     try:
         return str(nl_postcode.validate(value))
     except StdnumError:
-        raise _Bad(
-            "Dit is geen geldige Nederlandse postcode (bijvoorbeeld 1234 AB).",
-            "This is not a valid Dutch postcode (for example 1234 AB).",
-        ) from None
+        raise _Bad(_("This is not a valid Dutch postcode (for example 1234 AB).")) from None
 
 
 def _gender(value: str) -> str:
     if value not in GENDERS:
         choices = ", ".join(GENDERS)
-        raise _Bad(f"Kies een van: {choices}.", f"Choose one of: {choices}.")
+        raise _Bad(text_format(_("Choose one of: %(choices)s."), choices=choices))
     return value
 
 
 def _house_number(value: str) -> str:
     if not value[:1].isdigit() or len(value) > 16:
-        raise _Bad("Een huisnummer begint met een cijfer.", "A house number starts with a digit.")
+        raise _Bad(_("A house number starts with a digit."))
     return value
 
 
 class _Bad(Exception):
-    def __init__(self, nl: str, en: str) -> None:
-        self.message = Message(nl, en)
+    def __init__(self, message: Text) -> None:
+        self.message = message
 
 
 _CHECKS: dict[str, Callable[[str], str]] = {
@@ -98,12 +97,12 @@ _CHECKS: dict[str, Callable[[str], str]] = {
 
 def _clean_one(field: str, raw: object) -> str:
     if not isinstance(raw, str):
-        raise _Bad("Vul hier tekst in.", "This must be text.")
+        raise _Bad(_("This must be text."))
     value = " ".join(raw.split())
     if not value:
-        raise _Bad("Dit veld is leeg.", "This field is empty.")
+        raise _Bad(_("This field is empty."))
     if len(value) > MAX_LENGTH:
-        raise _Bad(f"Maximaal {MAX_LENGTH} tekens.", f"At most {MAX_LENGTH} characters.")
+        raise _Bad(text_format(_("At most %(limit)d characters."), limit=MAX_LENGTH))
     check = _CHECKS.get(field)
     return check(value) if check else value
 
@@ -125,13 +124,9 @@ def fields_clean(
         # The answer names what exists, never repeats what was sent.
         known = ", ".join(sorted(policy.products))
         raise InvalidFields(
-            {
-                "product": Message(
-                    f"Onbekend product; bekend: {known}.", f"Unknown product; known: {known}."
-                )
-            }
+            {"product": text_format(_("Unknown product; known: %(known)s."), known=known)}
         )
-    errors: dict[str, Message] = {}
+    errors: dict[str, Text] = {}
     clean: dict[str, str | None] = {}
     for field, raw in values.items():
         if field not in spec.fields:
@@ -140,15 +135,9 @@ def fields_clean(
                 and category_covers("user.financial", policy.fields[field].category)
                 and not spec.paid
             ):
-                errors[field] = Message(
-                    "Een bankrekening nemen wij alleen aan voor een betaald product.",
-                    "A bank account is only accepted for a paid product.",
-                )
+                errors[field] = _("A bank account is only accepted for a paid product.")
             else:
-                errors[field] = Message(
-                    "Dit gegeven hoort niet bij dit product.",
-                    "This field is not part of this product.",
-                )
+                errors[field] = _("This field is not part of this product.")
             continue
         if raw is None:
             if spec.fields[field] == "required":
@@ -170,7 +159,14 @@ def fields_clean(
     return clean
 
 
-def _missing() -> Message:
-    return Message(
-        "Dit gegeven is noodzakelijk voor dit product.", "This field is required for this product."
-    )
+def _missing() -> Text:
+    return _("This field is required for this product.")
+
+
+def phone_e164(value: str) -> str | None:
+    """A phone number as stored (E.164), or None when it is not a valid number: how a search
+    by phone finds the blind index of the stored value."""
+    try:
+        return _phone(" ".join(value.split()))
+    except _Bad:
+        return None

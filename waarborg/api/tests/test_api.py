@@ -188,7 +188,8 @@ def test_gate_check_gives_the_decision_without_values(api_for):
         "id"
     ]
     allowed = api.post("/api/v1/gate/check", {"subject": subject_id, "purpose": "administration"})
-    assert allowed.json() == {"allowed": True, "fields": ["email", "name"], "reason": None}
+    # Fields in the policy's order.
+    assert allowed.json() == {"allowed": True, "fields": ["name", "email"], "reason": None}
     refused = api.post("/api/v1/gate/check", {"subject": subject_id, "purpose": "newsletter"})
     assert refused.json()["allowed"] is False
     assert refused.json()["reason"] == "no_consent"
@@ -464,7 +465,7 @@ def test_a_request_for_another_host_gets_a_json_400(client):
 
 def test_an_aggregate_only_scope_reads_no_ones_objections(api_for):
     from waarborg.core.actors import Actor
-    from waarborg.vault.services import objection_record
+    from waarborg.vault.ledger import objection_record
 
     subject_id = (
         api_for("administration")

@@ -18,11 +18,10 @@ from waarborg.audit.models import AuditEntry
 from waarborg.conftest import staff
 from waarborg.gate.services import Allowed, Refused, gate_check, gate_fields, gate_subjects
 from waarborg.policy.selectors import policy_current
+from waarborg.vault.ledger import consent_confirm, consent_record
 from waarborg.vault.models import Acceptance, PurposeEvent, PurposeState, Subject
 from waarborg.vault.services import (
     VaultError,
-    consent_confirm,
-    consent_record,
     policy_accept,
     subject_create,
     subject_erase,
@@ -272,7 +271,7 @@ def test_subject_create_with_acceptance_audits_both_or_neither():
     ("attempt", "error"),
     [
         (
-            lambda s: subject_update(actor=SUPPORT, subject_id=s.id, fields={"iban": "NL00"}),
+            lambda s: subject_update(actor=OFFICER, subject_id=s.id, fields={"iban": "NL00"}),
             InvalidFields,
         ),
         (

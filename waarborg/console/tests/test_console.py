@@ -8,7 +8,7 @@ from django.urls import URLPattern, reverse
 from waarborg.access.services import staff_create
 from waarborg.console import urls as console_urls
 from waarborg.core.actors import Actor
-from waarborg.gate.services import actor_purposes
+from waarborg.policy.rules import actor_purposes
 from waarborg.policy.selectors import policy_current
 from waarborg.vault.services import subject_create
 
@@ -100,8 +100,10 @@ def test_the_user_sees_their_own_recent_accesses_only():
     client.get(reverse("console:subject", args=[subject_id]) + "?purpose=administration")
     other = _login("billing")
     other.get(reverse("console:subject", args=[subject_id]) + "?purpose=invoicing")
-    home = client.get(reverse("console:home")).content.decode()
-    assert "administration" in home and "invoicing" not in home
+    home = client.get(reverse("console:home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # In words: the purpose by its policy name, the action and the decision translated.
+    assert "Administration" in home and "Invoicing" not in home
+    assert "Read personal data" in home and "gate.read" not in home
 
 
 def test_the_console_speaks_english_when_asked():

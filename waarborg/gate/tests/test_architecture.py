@@ -180,7 +180,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_import_contracts_hold():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
 
 
 @pytest.fixture
@@ -195,6 +195,8 @@ def planted_package(tmp_path: Path) -> Path:
         "waarborg/vault/keys.py": "",
         "waarborg/vault/services.py": "from waarborg.vault import keys\n",
         "waarborg/cli.py": "from waarborg.vault.keys import *\n",
+        **{f"waarborg/{app}/__init__.py": "" for app in ("api", "console", "access", "audit")},
+        **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
         "waarborg/reports/__init__.py": "",
         "waarborg/reports/export.py": textwrap.dedent(
             """
@@ -212,7 +214,36 @@ def planted_package(tmp_path: Path) -> Path:
 def test_import_contracts_catch_a_planted_import(planted_package):
     result = lint_imports(planted_package)
     assert result.returncode == 1
-    assert "Contracts: 0 kept, 2 broken." in result.stdout
+    assert "Contracts: 2 kept, 2 broken." in result.stdout
     assert "waarborg.reports.export -> waarborg.gate.decrypt" in result.stdout
     assert "waarborg.reports.export -> waarborg.vault.keys" in result.stdout
     assert "waarborg.cli" not in result.stdout.split("Broken contracts")[-1]
+
+
+def _copy_of_the_code(tmp_path: Path) -> Path:
+    for source in (ROOT / "waarborg").rglob("*.py"):
+        if "tests" in source.parts:
+            continue
+        target = tmp_path / source.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source.read_text())
+    return tmp_path
+
+
+def test_a_front_door_importing_the_vault_breaks_the_house(tmp_path):
+    root = _copy_of_the_code(tmp_path)
+    views = root / "waarborg/api/views.py"
+    views.write_text(views.read_text() + "\nfrom waarborg.vault.models import Subject  # planted\n")
+    result = lint_imports(root)
+    assert result.returncode == 1
+    assert "Contracts: 3 kept, 1 broken." in result.stdout
+    assert "waarborg.api.views -> waarborg.vault.models" in result.stdout
+
+
+def test_a_lower_layer_importing_a_door_breaks_the_layers(tmp_path):
+    root = _copy_of_the_code(tmp_path)
+    rules = root / "waarborg/policy/rules.py"
+    rules.write_text(rules.read_text() + "\nfrom waarborg.console import views  # planted\n")
+    result = lint_imports(root)
+    assert result.returncode == 1
+    assert "waarborg.policy.rules -> waarborg.console.views" in result.stdout

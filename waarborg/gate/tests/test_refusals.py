@@ -9,18 +9,18 @@ from uuid import UUID
 import pytest
 from django.db.models import QuerySet
 
-from waarborg.conftest import staff, system
+from waarborg.conftest import en, nl, staff, system
 from waarborg.core.actors import Actor
 from waarborg.gate.services import Allowed, Refused, gate_check, gate_fields, gate_subjects
 from waarborg.policy.selectors import policy_current
+from waarborg.vault.bulk import subjects_bulk_create
+from waarborg.vault.ledger import grounds_record
 from waarborg.vault.models import PurposeState, Subject
 from waarborg.vault.services import (
     VaultError,
-    grounds_record,
     subject_erase,
     subject_lift_restriction,
     subject_restrict,
-    subjects_bulk_create,
 )
 from waarborg.vault.tests.factories import (
     OFFICER,
@@ -126,7 +126,7 @@ def test_gate_refuses_one_subject_with_the_matching_reason(purpose, actor, setup
     result = gate_fields(actor=actor, purpose=purpose, subject=subject.id)
     assert result == Refused(reason)
     assert isinstance(result, Refused)
-    assert result.message.nl and result.message.en and result.message.nl != result.message.en
+    assert nl(result.message) and nl(result.message) != en(result.message)
     decision = gate_check(actor=actor, purpose=purpose, subject=subject.id)
     assert (decision.allowed, decision.reason, decision.fields) == (False, reason, [])
 

@@ -18,6 +18,7 @@ from waarborg.policy.tests.pages import (
     parse,
     register_csv,
     register_html,
+    untranslated_in,
 )
 
 
@@ -260,3 +261,9 @@ def test_the_register_fragment_can_be_included_by_any_page():
     assert page.find("h1").text() == TITLE["en"]
     assert "Policy version abc123." in page.find("p", **{"class": "meta"}).text()
     assert list(sections(page)) == PURPOSES["en"]
+
+
+def test_every_text_of_the_register_is_in_dutch():
+    page = parse(register_html("nl"))
+    assert untranslated_in(page.text()) == []
+    assert "to be confirmed" not in page.text()

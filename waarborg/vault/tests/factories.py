@@ -12,16 +12,11 @@ from django.db import connection
 from waarborg.conftest import staff, system
 from waarborg.core.actors import Actor
 from waarborg.policy.selectors import policy_current
+from waarborg.vault.ledger import consent_confirm, consent_record, grounds_record, objection_record
 from waarborg.vault.models import Subject
-from waarborg.vault.services import (
-    consent_confirm,
-    consent_record,
-    grounds_record,
-    objection_record,
-    subject_create,
-)
+from waarborg.vault.services import subject_create
 
-SIGNUP = system("administration", name="signup-form")
+SIGNUP = system("administration", "invoicing", name="signup-form")
 OFFICER = staff("privacy_officer")
 _serial = count(1)
 

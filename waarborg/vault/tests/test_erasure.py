@@ -12,8 +12,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from waarborg.conftest import staff
 from waarborg.gate.services import Allowed, Refused, gate_check, gate_fields, gate_subjects
 from waarborg.vault import keys
+from waarborg.vault.envelope import value_aad
+from waarborg.vault.index import email_index
 from waarborg.vault.models import Subject, VaultKey
-from waarborg.vault.services import email_index, subject_erase
+from waarborg.vault.services import subject_erase
 from waarborg.vault.tests.factories import OFFICER, grant, key_bytes, pro_customer
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,7 @@ def _decrypt_from_database(subject_id: str, field: str, token: str) -> str | Non
     anywhere in the vault on the captured ciphertext. Returns the plaintext if any key opens it."""
     kek = keys.keyring().current
     raw = base64.b64decode(token)
-    aad = keys.value_aad(subject_id, field)
+    aad = value_aad(subject_id, field)
     candidates = [
         (key_bytes(row.wrapped_dek), keys.dek_aad(str(row.id)))
         for row in Subject.objects.exclude(wrapped_dek=None)
@@ -59,7 +61,7 @@ def test_after_erasure_the_data_cannot_be_decrypted_even_with_the_kek():
     # With the wrapped key captured before erasure it would still open: the key is what's gone.
     dek = keys.unwrap(keys.keyring().current, wrapped_before, aad=keys.dek_aad(str(subject.id)))
     raw = base64.b64decode(captured["name"])
-    opened = AESGCM(dek).decrypt(raw[:12], raw[12:], keys.value_aad(str(subject.id), "name"))
+    opened = AESGCM(dek).decrypt(raw[:12], raw[12:], value_aad(str(subject.id), "name"))
     assert opened == b"Erik Wisman"
     # Other subjects are untouched.
     assert isinstance(
@@ -104,8 +106,9 @@ def test_the_blind_index_matches_addresses_regardless_of_case_and_spaces():
 
 def test_free_text_about_a_person_is_encrypted_and_shredded_by_erasure():
     from waarborg.conftest import staff
+    from waarborg.vault.ledger import grounds_record, objection_record
     from waarborg.vault.models import PurposeEvent, PurposeState
-    from waarborg.vault.services import grounds_record, objection_record, subject_erase
+    from waarborg.vault.services import subject_erase
 
     officer = staff("privacy_officer")
     subject = pro_customer()

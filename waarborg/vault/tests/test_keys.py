@@ -20,12 +20,13 @@ from django.core.management.base import CommandError
 from waarborg.audit.models import AuditEntry
 from waarborg.conftest import staff
 from waarborg.gate.services import Allowed, Refused, gate_fields
+from waarborg.vault import index as vault_index
 from waarborg.vault import keys
-from waarborg.vault import services as vault_services
+from waarborg.vault.index import email_index
 from waarborg.vault.keys import keyring
 from waarborg.vault.models import Subject, VaultKey
 from waarborg.vault.rotation import RotationError, keys_rotate
-from waarborg.vault.services import email_index, subject_erase
+from waarborg.vault.services import subject_erase
 from waarborg.vault.tests.factories import OFFICER, key_bytes, pro_customer
 
 SUPPORT = staff("support")
@@ -36,11 +37,11 @@ def kek_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Change the key settings for one test; the cached keys are dropped before and after (the
     blind-index key too: a key cached by an earlier test has no row in this test's database)."""
     keyring.cache_clear()
-    vault_services._index_keys.clear()
+    vault_index._index_keys.clear()
     yield monkeypatch
     monkeypatch.undo()
     keyring.cache_clear()
-    vault_services._index_keys.clear()
+    vault_index._index_keys.clear()
 
 
 def _use_kek(env: pytest.MonkeyPatch, kek: bytes, previous: bytes | None = None) -> None:

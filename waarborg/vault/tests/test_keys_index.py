@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from django.db import transaction
 
+from waarborg.vault import index as vault_index
 from waarborg.vault import keys
-from waarborg.vault import services as vault_services
+from waarborg.vault.index import email_index
 from waarborg.vault.models import VaultKey
-from waarborg.vault.services import email_index
 
 
 class Boom(Exception):
@@ -21,9 +21,9 @@ class Boom(Exception):
 
 @pytest.fixture
 def no_cached_index_key() -> Iterator[None]:
-    vault_services._index_keys.clear()
+    vault_index._index_keys.clear()
     yield
-    vault_services._index_keys.clear()
+    vault_index._index_keys.clear()
 
 
 def _stored_index(email: str) -> str:
@@ -41,7 +41,7 @@ def test_a_key_made_in_a_transaction_that_rolls_back_is_not_kept(no_cached_index
         lost = email_index("someone@example.nl")
         raise Boom
     assert not VaultKey.objects.filter(name="blind_index").exists()
-    assert vault_services._index_keys == {}
+    assert vault_index._index_keys == {}
 
     # The next use makes a key that is stored, and the index is computed with that one.
     index = email_index("someone@example.nl")
@@ -55,9 +55,9 @@ def test_a_key_made_in_a_transaction_is_kept_once_that_commits(
 ):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         index = email_index("Someone@Example.nl ")
-        assert vault_services._index_keys == {}  # not yet: the transaction may roll back
+        assert vault_index._index_keys == {}  # not yet: the transaction may roll back
         assert email_index("someone@example.nl") == index
-    assert len(vault_services._index_keys) == 1
+    assert len(vault_index._index_keys) == 1
     assert index == _stored_index("someone@example.nl")
     assert email_index("someone@example.nl") == index  # now from the cache
 
@@ -65,6 +65,6 @@ def test_a_key_made_in_a_transaction_is_kept_once_that_commits(
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_the_key_is_committed_and_kept_at_once(no_cached_index_key):
     index = email_index("someone@example.nl")
-    assert len(vault_services._index_keys) == 1
+    assert len(vault_index._index_keys) == 1
     assert index == _stored_index("someone@example.nl")
     assert email_index("other@example.nl") != index

@@ -80,5 +80,9 @@ def test_the_check_catches_an_unlabelled_or_mislabelled_column():
 def test_the_vault_labels_its_personal_columns_with_policy_categories():
     from waarborg.vault.models import Subject
 
-    assert Subject.PERSONAL == {"values": "policy.fields", "email_index": "user.contact.email"}
+    assert Subject.PERSONAL == {
+        "values": "policy.fields",
+        "email_index": "user.contact.email",
+        "phone_index": "user.contact.phone",
+    }
     assert "wrapped_dek" in Subject.NOT_PERSONAL  # a key, useless without the KEK

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             try:
                 issued = token_create(actor=actor, system=options["system"], purposes=purposes)
             except AccessError as exc:
-                raise CommandError(exc.message.en) from None
+                raise CommandError(str(exc.message)) from None
             self.stdout.write(issued.token)
             self.stderr.write(
                 f"token for {issued.system.name} ({', '.join(issued.system.purposes)}); "

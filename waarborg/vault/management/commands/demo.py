@@ -16,8 +16,8 @@ from waarborg.audit.services import audit_seal
 from waarborg.core.actors import Actor
 from waarborg.policy.selectors import policy_current
 from waarborg.policy.services import policy_version_record
+from waarborg.vault.bulk import subjects_bulk_create
 from waarborg.vault.models import Subject
-from waarborg.vault.services import subjects_bulk_create
 from waarborg.vault.validation import InvalidFields
 
 BATCH = 1000

@@ -1,0 +1,42 @@
+"""Pauses after repeated failed staff logins (against password guessing).
+
+Counted in Django's cache per user name and per client address; a look-alike spelling of a user
+name (full-width, other case) counts as the same name, as the login form reads it."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from django.core.cache import cache
+
+# Failed logins allowed before a pause of LOGIN_PAUSE seconds, per user name and per address.
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+LOGIN_PAUSE = 15 * 60
+
+
+def _key(kind: str, value: str) -> str:  # hashed: any text makes a valid cache key
+    return f"console-login-failures:{kind}:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _counters(username: str, address: str) -> list[tuple[str, int]]:
+    name = unicodedata.normalize("NFKC", username).strip().casefold()
+    return [
+        (_key("user", name), LOGIN_FAILURES_PER_USER),
+        (_key("address", address), LOGIN_FAILURES_PER_ADDRESS),
+    ]
+
+
+def login_paused(*, username: str, address: str) -> bool:
+    return any(cache.get(key, 0) >= limit for key, limit in _counters(username, address))
+
+
+def login_failed(*, username: str, address: str) -> None:
+    for key, _limit in _counters(username, address):
+        cache.add(key, 0, LOGIN_PAUSE)
+        cache.incr(key)
+
+
+def login_succeeded(*, username: str, address: str) -> None:
+    cache.delete(_counters(username, address)[0][0])

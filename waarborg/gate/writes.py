@@ -1,0 +1,130 @@
+"""Changes a front door asks for: the vault's write services behind the same door as reads.
+
+The vault checks what a system may record and writes each change with its audit entry. What is
+added here is what a door must never forget: a ledger change names a purpose in the caller's
+scope, a change about an unknown subject is audited, and every refusal leaves an entry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from uuid import UUID
+
+from waarborg.audit.services import audit_record
+from waarborg.core.actors import Actor
+from waarborg.core.errors import Refusal
+from waarborg.gate.rules import REASONS
+from waarborg.policy.rules import actor_refusal
+from waarborg.policy.selectors import policy_current
+from waarborg.vault import ledger, services
+from waarborg.vault.models import PurposeState, Subject
+from waarborg.vault.selectors import subject_standing
+
+T = TypeVar("T")
+
+
+def _audited(actor: Actor, action: str, subject_id: UUID | None, write: Callable[[], T]) -> T:
+    """Run ``write``; a refusal the vault did not audit itself is audited here."""
+    try:
+        return write()
+    except Refusal as refusal:
+        if not refusal.audited:
+            audit_record(
+                actor=actor,
+                action="api.refused" if actor.kind == "system" else "change.refused",
+                subject_id=subject_id,
+                decision="refused",
+                reason=refusal.code,
+                detail={"operation": action},
+            )
+            refusal.audited = True
+        raise
+
+
+def gate_subject_create(
+    *, actor: Actor, product: str, fields: Mapping[str, object], accepted: str | None
+) -> Subject:
+    return _audited(
+        actor,
+        "subject_create",
+        None,
+        lambda: services.subject_create(
+            actor=actor, product=product, fields=fields, accepted_policy_version=accepted
+        ),
+    )
+
+
+def gate_subject_update(*, actor: Actor, subject_id: UUID, fields: Mapping[str, object]) -> Subject:
+    return _audited(
+        actor,
+        "subject_update",
+        subject_id,
+        lambda: services.subject_update(actor=actor, subject_id=subject_id, fields=fields),
+    )
+
+
+def _ledger_door(actor: Actor, subject_id: UUID, purpose: str, action: str) -> None:
+    """A ledger change names a purpose the caller acts for, about a subject that exists. Either
+    refusal is audited: probing leaves a trace."""
+    reason = actor_refusal(policy_current().policy, actor, purpose)
+    if not reason and subject_standing(subject_id) is None:
+        reason = "not_found"
+    if not reason:
+        return
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_id=subject_id,
+        purpose=purpose,
+        decision="refused",
+        reason=reason,
+    )
+    refusal = Refusal(reason, REASONS[reason])
+    refusal.audited = True
+    raise refusal
+
+
+def gate_consent_record(
+    *,
+    actor: Actor,
+    subject_id: UUID,
+    purpose: str,
+    granted: bool,
+    text_version: str,
+    channel: str,
+) -> PurposeState:
+    action = f"consent.{'grant' if granted else 'withdraw'}"
+    _ledger_door(actor, subject_id, purpose, action)
+    return _audited(
+        actor,
+        "consent_create",
+        subject_id,
+        lambda: ledger.consent_record(
+            actor=actor,
+            subject_id=subject_id,
+            purpose=purpose,
+            granted=granted,
+            text_version=text_version,
+            channel=channel,
+        ),
+    )
+
+
+def gate_consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
+    _ledger_door(actor, subject_id, purpose, "consent.confirm")
+    return _audited(
+        actor,
+        "consent_confirm",
+        subject_id,
+        lambda: ledger.consent_confirm(actor=actor, subject_id=subject_id, purpose=purpose),
+    )
+
+
+def gate_objection_record(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
+    _ledger_door(actor, subject_id, purpose, "objection.record")
+    return _audited(
+        actor,
+        "objection_create",
+        subject_id,
+        lambda: ledger.objection_record(actor=actor, subject_id=subject_id, purpose=purpose),
+    )

@@ -1,0 +1,84 @@
+"""Who may act for which purpose, and which fields a purpose covers: read from the policy alone.
+
+The gate (reads) and the vault (writes) both decide with these functions, so the rule that an
+aggregate-only purpose never opens or records one person's data is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_lazy as _
+
+from waarborg.core.actors import Actor
+from waarborg.core.errors import Text
+from waarborg.policy.checks import covered
+from waarborg.policy.schema import Policy, Purpose
+
+
+def actor_purposes(policy: Policy, actor: Actor) -> set[str]:
+    """The purposes a system's token names, or those of a staff user's roles."""
+    if actor.kind == "system":
+        return {p for p in actor.scopes if p in policy.purposes}
+    return {p for role in actor.roles if role in policy.roles for p in policy.roles[role].purposes}
+
+
+def actor_personal_purposes(policy: Policy, actor: Actor) -> set[str]:
+    """The actor's purposes that may use one person's data (not the aggregate-only ones)."""
+    return {p for p in actor_purposes(policy, actor) if not policy.purposes[p].aggregate_only}
+
+
+def actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
+    """Why ``actor`` may not act for ``purpose`` at all: ``unknown_purpose``,
+    ``scope_not_permitted`` (a system) or ``role_not_permitted`` (staff); "" when it may."""
+    if purpose not in policy.purposes:
+        return "unknown_purpose"
+    if purpose not in actor_purposes(policy, actor):
+        return "scope_not_permitted" if actor.kind == "system" else "role_not_permitted"
+    return ""
+
+
+def purpose_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
+    """Why ``actor`` may use no one's data for ``purpose``, decided without looking at anyone:
+    ``actor_refusal``, or ``aggregate_only``; "" when it may."""
+    reason = actor_refusal(policy, actor, purpose)
+    if not reason and policy.purposes[purpose].aggregate_only:
+        return "aggregate_only"
+    return reason
+
+
+def decides_objections(policy: Policy, actor: Actor) -> bool:
+    """A staff role the policy charges with objections (and so with the subject's ledger and
+    access log): CMS's privacy officer."""
+    return any(policy.roles[r].decides_objections for r in actor.roles if r in policy.roles)
+
+
+def purpose_covers_field(policy: Policy, spec: Purpose, field: str) -> bool:
+    return field in policy.fields and covered(spec.categories, policy.fields[field].category)
+
+
+def fields_outside(policy: Policy, actor: Actor, fields: Iterable[str]) -> list[str]:
+    """The fields none of the actor's personal purposes covers (unknown names are left to
+    validation). A system or staff user records only what it may also read for some purpose."""
+    specs = [policy.purposes[p] for p in actor_personal_purposes(policy, actor)]
+    return sorted(
+        f
+        for f in fields
+        if f in policy.fields and not any(purpose_covers_field(policy, s, f) for s in specs)
+    )
+
+
+# What each refusal decided above says to a person (the gate adds those about one subject).
+REASONS: dict[str, Text] = {
+    "unknown_purpose": _("This purpose does not exist in the policy."),
+    "role_not_permitted": _("Your role may not use data for this purpose."),
+    "scope_not_permitted": _("This system may not use data for this purpose."),
+    "aggregate_only": _("This purpose uses aggregated data only, never one person's data."),
+}
+
+
+def keeps_registers(policy: Policy, actor: Actor) -> bool:
+    """Whether ``actor`` keeps the registers (Art. 30 record of processing activities, and later
+    breaches and disclosures): the role charged with objections and requests, CMS's privacy
+    officer."""
+    return decides_objections(policy, actor)

@@ -1,0 +1,64 @@
+"""Blind indexes: HMAC-SHA256 of a normalised e-mail address or phone number under a key of the
+vault's own, so equal values match while the value itself is never stored in the clear."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from django.db import IntegrityError, transaction
+
+from waarborg.vault import keys
+from waarborg.vault.models import VaultKey
+
+_index_keys: dict[str, bytes] = {}
+_AAD = b"vaultkey:blind_index"
+
+
+def _index_key() -> bytes:
+    """The blind-index key, created on first use in its own savepoint. It is kept for the process
+    only once its row is known to be committed: inside a transaction (which may yet roll back,
+    taking a freshly made key with it) it is cached when that transaction commits."""
+    ring = keys.keyring()
+    cached = _index_keys.get(ring.current_id)
+    if cached is not None:
+        return cached
+    row = VaultKey.objects.filter(name="blind_index").first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = VaultKey.objects.create(
+                    name="blind_index",
+                    wrapped=keys.wrap(ring.current, os.urandom(32), aad=_AAD),
+                    kek_id=ring.current_id,
+                )
+        except IntegrityError:  # another process made it first
+            row = VaultKey.objects.get(name="blind_index")
+    key = keys.unwrap(ring.get(row.kek_id), bytes(row.wrapped), aad=_AAD)
+    current_id = ring.current_id
+    if transaction.get_connection().in_atomic_block:
+        # The row may have been made by this very transaction; cache it only if that commits.
+        transaction.on_commit(lambda: _index_keys.setdefault(current_id, key))
+    else:
+        _index_keys[current_id] = key
+    return key
+
+
+def index_cache_clear() -> None:
+    _index_keys.clear()
+
+
+def _digest(kind: str, normal: str) -> str:
+    message = normal.encode("utf-8") if kind == "email" else f"{kind}:{normal}".encode()
+    return hmac.new(_index_key(), message, hashlib.sha256).hexdigest()
+
+
+def email_index(email: str) -> str:
+    """Blind index of an e-mail address (trimmed, lower case)."""
+    return _digest("email", email.strip().lower())
+
+
+def phone_index(e164: str) -> str:
+    """Blind index of a phone number in E.164 form, as validation stores it."""
+    return _digest("phone", e164)

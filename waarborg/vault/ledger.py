@@ -1,0 +1,224 @@
+"""The consent and objection ledger: each change of a subject's standing towards a purpose is a
+state (what the gate reads) and an event with its proof (what a person or an auditor reads),
+written with its audit entry in one transaction by ``_ledger_write``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from waarborg.audit.services import audit_record
+from waarborg.core.actors import Actor
+from waarborg.core.errors import text_format
+from waarborg.policy.rules import decides_objections
+from waarborg.policy.schema import ConsentRules, Purpose
+from waarborg.policy.selectors import policy_current
+from waarborg.vault.envelope import note_label, note_seal
+from waarborg.vault.models import PurposeEvent, PurposeState, Subject
+from waarborg.vault.services import VaultError, subject_dek, subject_locked
+
+# A fixed remark on the ledger event (not personal data): consent that ends an objection.
+LIFTS_OBJECTION = "lifts the earlier objection to this purpose"
+
+Change = Callable[[Subject, PurposeState], str]
+
+
+def _purpose(key: str) -> Purpose:
+    spec = policy_current().policy.purposes.get(key)
+    if spec is None:
+        raise VaultError(
+            "unknown_purpose", text_format(_("Unknown purpose %(purpose)r."), purpose=key)
+        )
+    return spec
+
+
+def consent_rules(purpose: str) -> ConsentRules:
+    rules = _purpose(purpose).consent
+    if rules is None:
+        raise VaultError("not_consent_purpose", _("This purpose does not rest on consent."))
+    return rules
+
+
+def _ledger_write(
+    *,
+    actor: Actor,
+    subject_id: UUID,
+    purpose: str,
+    kind: PurposeEvent.Kind,
+    action: str,
+    change: Change,
+    proof: dict[str, str] | None = None,
+    detail: Callable[[PurposeState], dict[str, Any]] | None = None,
+) -> PurposeState:
+    """Lock the subject, apply ``change`` to its state for ``purpose`` (it returns the event's
+    note), and record the event and the audit entry, all in one transaction."""
+    digest = policy_current().digest
+    recorded = dict(proof or {})
+    source = recorded.pop("source", "") or actor.label
+    with transaction.atomic():
+        subject = subject_locked(subject_id)
+        state, _created = PurposeState.objects.select_for_update().get_or_create(
+            subject=subject, purpose=purpose, defaults={"updated_at": timezone.now()}
+        )
+        note = change(subject, state)
+        state.updated_at = timezone.now()
+        state.save()
+        PurposeEvent.objects.create(
+            subject=subject,
+            purpose=purpose,
+            kind=kind,
+            at=state.updated_at,
+            source=source,
+            policy_digest=digest,
+            note=note,
+            **recorded,
+        )
+        extra = detail(state) if detail else None
+        audit_record(
+            actor=actor, action=action, subject_id=subject.id, purpose=purpose, detail=extra
+        )
+    return state
+
+
+def _lift_objection(state: PurposeState) -> str:
+    """Consent that is in force is the subject's own newer choice: it ends an earlier objection
+    to the same (consent) purpose. The ledger event says so."""
+    if not state.objected:
+        return ""
+    state.objected = False
+    return LIFTS_OBJECTION
+
+
+def _check_channel(rules: ConsentRules, channel: str) -> None:
+    allowed = {*rules.channels, "web", "app"}
+    if channel not in allowed:
+        listed = ", ".join(sorted(allowed))  # what may be sent, not what was sent
+        message = text_format(
+            _("This channel is not allowed here; allowed: %(listed)s."), listed=listed
+        )
+        raise VaultError("bad_channel", message)
+
+
+def consent_record(
+    *,
+    actor: Actor,
+    subject_id: UUID,
+    purpose: str,
+    granted: bool,
+    text_version: str,
+    channel: str,
+    source: str = "",
+) -> PurposeState:
+    """Give or withdraw consent, with proof. Under double opt-in every grant waits for the
+    subject to confirm through the link sent to their address (``consent_confirm``), whatever
+    channel it was given on; withdrawal is one step, always."""
+    rules = consent_rules(purpose)
+    _check_channel(rules, channel)
+
+    def change(subject: Subject, state: PurposeState) -> str:
+        if not granted:
+            state.consent = PurposeState.Consent.WITHDRAWN
+            return ""
+        if rules.double_opt_in:
+            state.consent = PurposeState.Consent.PENDING
+            return ""
+        state.consent = PurposeState.Consent.GRANTED
+        return _lift_objection(state)
+
+    return _ledger_write(
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        kind=PurposeEvent.Kind.CONSENT_GIVEN if granted else PurposeEvent.Kind.CONSENT_WITHDRAWN,
+        action=f"consent.{'grant' if granted else 'withdraw'}",
+        change=change,
+        proof={"text_version": text_version, "channel": channel, "source": source},
+        detail=lambda state: {"state": state.consent},
+    )
+
+
+def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
+    """The second step of double opt-in: the subject clicked the link sent to the address."""
+
+    def change(subject: Subject, state: PurposeState) -> str:
+        if state.consent != PurposeState.Consent.PENDING:
+            raise VaultError("nothing_pending", _("No consent awaits confirmation."))
+        state.consent = PurposeState.Consent.GRANTED
+        return _lift_objection(state)
+
+    return _ledger_write(
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        kind=PurposeEvent.Kind.CONSENT_CONFIRMED,
+        action="consent.confirm",
+        change=change,
+        proof={"channel": "email"},
+    )
+
+
+def _seal(subject: Subject, kind: str, purpose: str, text: str) -> str:
+    """Free text about a person (compelling grounds, an objection's note) is personal data: it is
+    encrypted under the subject's own key, so erasure shreds it with the rest."""
+    if not text:
+        return ""
+    label = note_label(kind, purpose)
+    return note_seal(subject_dek(subject), text, subject_id=str(subject.id), label=label)
+
+
+def objection_record(
+    *, actor: Actor, subject_id: UUID, purpose: str, note: str = ""
+) -> PurposeState:
+    """Object to a purpose. Against direct marketing it is absolute; against a
+    legitimate-interest purpose it holds until a privacy officer records compelling grounds."""
+    spec = _purpose(purpose)
+    if not spec.objectable:
+        message = _(
+            "Objection applies to direct marketing and to processing based on legitimate interest."
+        )
+        raise VaultError("objection_not_applicable", message)
+
+    def change(subject: Subject, state: PurposeState) -> str:
+        state.objected = True
+        state.compelling_grounds = ""
+        if spec.direct_marketing:
+            state.consent = PurposeState.Consent.WITHDRAWN
+        return _seal(subject, "objection", purpose, note)
+
+    return _ledger_write(
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        kind=PurposeEvent.Kind.OBJECTED,
+        action="objection.record",
+        change=change,
+    )
+
+
+def grounds_record(*, actor: Actor, subject_id: UUID, purpose: str, grounds: str) -> PurposeState:
+    """A privacy officer records compelling grounds that override an objection (Art. 21(1))."""
+    spec = _purpose(purpose)
+    if not decides_objections(policy_current().policy, actor):
+        message = _("Only a role that decides on objections can record this.")
+        raise VaultError("role_not_permitted", message)
+    if spec.basis != "legitimate_interest" or not grounds.strip():
+        message = _("Compelling grounds apply only to legitimate interest, with an explanation.")
+        raise VaultError("grounds_not_applicable", message)
+
+    def change(subject: Subject, state: PurposeState) -> str:
+        state.compelling_grounds = _seal(subject, "grounds", purpose, grounds.strip())
+        return state.compelling_grounds
+
+    return _ledger_write(
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        kind=PurposeEvent.Kind.GROUNDS_RECORDED,
+        action="objection.grounds",
+        change=change,
+    )
