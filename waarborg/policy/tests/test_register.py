@@ -255,7 +255,7 @@ def test_a_confirmed_value_is_no_longer_marked(edited_policy):
 def test_the_register_fragment_can_be_included_by_any_page():
     context = register_context(policy_current().policy, "en", version="abc123")
     with translation.override("nl"):  # the including page's own language does not leak in
-        html = render_to_string("policy/_register.html", context).strip()
+        html = render_to_string("policy/_register.html", {"register": context}).strip()
     assert html.startswith("<section") and "<html" not in html and "<style" not in html
     page = parse(html)
     assert page.find("h1").text() == TITLE["en"]

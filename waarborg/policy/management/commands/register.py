@@ -31,6 +31,7 @@ class Command(BaseCommand):
             writer.writerow(register_columns(lang))
             writer.writerows(register_rows(loaded.policy, lang))
             return
-        context = register_context(loaded.policy, lang, version=loaded.digest[:12])
+        register = register_context(loaded.policy, lang, version=loaded.digest[:12])
         with translation.override(lang):
-            self.stdout.write(render_to_string("policy/register.html", context))
+            html = render_to_string("policy/register.html", {"lang": lang, "register": register})
+        self.stdout.write(html)
