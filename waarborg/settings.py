@@ -32,8 +32,7 @@ ALLOWED_HOSTS = env_list(
 
 WAARBORG_POLICY = env_path("WAARBORG_POLICY", BASE_DIR / "policies" / "cms.yaml")
 
-_database_url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}")
-assert _database_url is not None
+_database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}"
 try:
     _db = dj_database_url.parse(_database_url, conn_max_age=60)
 except Exception as exc:  # dj_database_url raises several kinds of errors on a bad URL

@@ -84,6 +84,13 @@ def _ledger_door(actor: Actor, subject_id: UUID, purpose: str, action: str) -> N
     raise refusal
 
 
+def _ledger_change(
+    actor: Actor, subject_id: UUID, purpose: str, action: str, write: Callable[[], T]
+) -> T:
+    _ledger_door(actor, subject_id, purpose, action)
+    return _audited(actor, action, subject_id, write)
+
+
 def gate_consent_record(
     *,
     actor: Actor,
@@ -93,38 +100,36 @@ def gate_consent_record(
     text_version: str,
     channel: str,
 ) -> PurposeState:
+    proof = {"text_version": text_version, "channel": channel}
     action = f"consent.{'grant' if granted else 'withdraw'}"
-    _ledger_door(actor, subject_id, purpose, action)
-    return _audited(
+    return _ledger_change(
         actor,
-        "consent_create",
         subject_id,
+        purpose,
+        action,
         lambda: ledger.consent_record(
-            actor=actor,
-            subject_id=subject_id,
-            purpose=purpose,
-            granted=granted,
-            text_version=text_version,
-            channel=channel,
+            actor=actor, subject_id=subject_id, purpose=purpose, granted=granted, **proof
         ),
     )
 
 
 def gate_consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
-    _ledger_door(actor, subject_id, purpose, "consent.confirm")
-    return _audited(
+    confirm = ledger.consent_confirm
+    return _ledger_change(
         actor,
-        "consent_confirm",
         subject_id,
-        lambda: ledger.consent_confirm(actor=actor, subject_id=subject_id, purpose=purpose),
+        purpose,
+        "consent.confirm",
+        lambda: confirm(actor=actor, subject_id=subject_id, purpose=purpose),
     )
 
 
 def gate_objection_record(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
-    _ledger_door(actor, subject_id, purpose, "objection.record")
-    return _audited(
+    record = ledger.objection_record
+    return _ledger_change(
         actor,
-        "objection_create",
         subject_id,
-        lambda: ledger.objection_record(actor=actor, subject_id=subject_id, purpose=purpose),
+        purpose,
+        "objection.record",
+        lambda: record(actor=actor, subject_id=subject_id, purpose=purpose),
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
@@ -89,13 +89,33 @@ def keys_rotate(
     """
     if batch < 1:
         raise RotationError(f"the batch size must be at least 1, not {batch}.")
+    ring = _ring_for_rotation(new_kek)
+    todo = Subject.objects.filter(wrapped_dek__isnull=False).exclude(kek_id=ring.current_id)
+    total = todo.count() + VaultKey.objects.exclude(kek_id=ring.current_id).count()
+    done = _rotate_vault_keys(ring)
+    if done and progress:
+        progress(done, total)
+    while rows := _rotate_batch(ring, todo, batch):
+        done += rows
+        if progress:
+            progress(done, max(total, done))
+    audit_record(
+        actor=Actor.job("keys_rotate"),
+        action="keys.rotate",
+        detail={"to": ring.current_id, "count": done},
+    )
+    return done
+
+
+def _ring_for_rotation(new_kek: bytes | None) -> keys.Keyring:
+    """The configured keys, refused when the new KEK is not yet current or some data is under a
+    key that is not configured (before anything changes)."""
     ring = keys.keyring()
     if new_kek is not None and keys.kek_id(new_kek) != ring.current_id:
         raise RotationError(
             "the new KEK must be WAARBORG_KEK before rotating: set WAARBORG_KEK to the new key and "
             "WAARBORG_KEK_PREVIOUS to the old one, restart every server, then rotate."
         )
-    target, target_id = ring.current, ring.current_id
     unknown = keys_unknown(ring)
     if unknown:
         listed = ", ".join(
@@ -106,50 +126,41 @@ def keys_rotate(
             f"data is wrapped by keys that are not configured: {listed}. Set "
             "WAARBORG_KEK_PREVIOUS to the key that wrapped it; nothing was rewrapped."
         )
+    return ring
 
-    todo = Subject.objects.filter(wrapped_dek__isnull=False).exclude(kek_id=target_id)
-    vault_todo = VaultKey.objects.exclude(kek_id=target_id)
-    total = todo.count() + vault_todo.count()
-    done = 0
 
+def _rotate_vault_keys(ring: keys.Keyring) -> int:
     with transaction.atomic():
-        vault_rows = list(vault_todo.select_for_update().order_by("id"))
-        for row in vault_rows:
+        rows = list(
+            VaultKey.objects.exclude(kek_id=ring.current_id).select_for_update().order_by("id")
+        )
+        for row in rows:
             aad = _vault_key_aad(row.name)
             key = _unwrap(ring, row.kek_id, bytes(row.wrapped), aad=aad, what=f"vault key {row}")
-            row.wrapped = keys.wrap(target, key, aad=aad)
-            row.kek_id = target_id
-        VaultKey.objects.bulk_update(vault_rows, ["wrapped", "kek_id"])
-    done += len(vault_rows)
-    if vault_rows and progress:
-        progress(done, total)
+            row.wrapped = keys.wrap(ring.current, key, aad=aad)
+            row.kek_id = ring.current_id
+        VaultKey.objects.bulk_update(rows, ["wrapped", "kek_id"])
+    return len(rows)
 
-    while True:
-        with transaction.atomic():
-            rows = list(
-                todo.select_for_update().order_by("id").only("id", "wrapped_dek", "kek_id")[:batch]
+
+def _rotate_batch(ring: keys.Keyring, todo: QuerySet[Subject], batch: int) -> int:
+    """Rewrap up to ``batch`` data keys in one transaction; how many (0: nothing left)."""
+    with transaction.atomic():
+        rows = list(
+            todo.select_for_update().order_by("id").only("id", "wrapped_dek", "kek_id")[:batch]
+        )
+        for subject in rows:
+            if subject.wrapped_dek is None:  # erased meanwhile: nothing to rewrap
+                continue
+            aad = keys.dek_aad(str(subject.id))
+            dek = _unwrap(
+                ring,
+                subject.kek_id,
+                bytes(subject.wrapped_dek),
+                aad=aad,
+                what=f"the data key of subject {subject.id}",
             )
-            if not rows:
-                break
-            for subject in rows:
-                aad = keys.dek_aad(str(subject.id))
-                assert subject.wrapped_dek is not None
-                dek = _unwrap(
-                    ring,
-                    subject.kek_id,
-                    bytes(subject.wrapped_dek),
-                    aad=aad,
-                    what=f"the data key of subject {subject.id}",
-                )
-                subject.wrapped_dek = keys.wrap(target, dek, aad=aad)
-                subject.kek_id = target_id
-            Subject.objects.bulk_update(rows, ["wrapped_dek", "kek_id"])
-        done += len(rows)
-        if progress:
-            progress(done, max(total, done))
-    audit_record(
-        actor=Actor.job("keys_rotate"),
-        action="keys.rotate",
-        detail={"to": target_id, "count": done},
-    )
-    return done
+            subject.wrapped_dek = keys.wrap(ring.current, dek, aad=aad)
+            subject.kek_id = ring.current_id
+        Subject.objects.bulk_update(rows, ["wrapped_dek", "kek_id"])
+    return len(rows)
