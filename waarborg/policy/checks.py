@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from waarborg.policy.schema import Policy, Purpose
+from pydantic import BaseModel
+
+from waarborg.policy.schema import Confirmable, I18n, Policy, Purpose
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -31,6 +33,26 @@ def policy_problems(policy: Policy) -> list[Problem]:
         *_roles(policy),
         *_cookies(policy),
     ]
+
+
+def policy_unconfirmed(policy: Policy) -> list[tuple[Path, str | I18n]]:
+    """Every entry marked ``to_confirm``, with its path in the file and the reason, in the order
+    of the file."""
+    return list(_unconfirmed(policy, ()))
+
+
+def _unconfirmed(value: object, path: Path) -> Iterator[tuple[Path, str | I18n]]:
+    if isinstance(value, Confirmable) and value.to_confirm is not None:
+        yield path, value.to_confirm
+    if isinstance(value, BaseModel):
+        for name, info in type(value).model_fields.items():
+            yield from _unconfirmed(getattr(value, name), (*path, info.alias or name))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unconfirmed(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _unconfirmed(item, (*path, i))
 
 
 def _unknown_categories(policy: Policy, keys: list[str], path: Path) -> Iterator[Problem]:

@@ -13,87 +13,82 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import ValidationError
 
-from waarborg.policy.schema import Retention
-from waarborg.policy.texts import (
-    BASIS,
-    COOKIE_KIND,
-    KIND,
-    PARTY,
-    REQUIREMENT,
-    pick,
-    retention_text,
-)
+from waarborg.policy.schema import Retention, localized
+from waarborg.policy.words import BASIS, COOKIE_KIND, KIND, PARTY, REQUIREMENT, retention_text, word
 
 # Sections whose entries are named, with the word for one entry.
-_ENTRY = {
-    "categories": ("Categorie", "Category"),
-    "subject_kinds": ("Soort betrokkene", "Kind of data subject"),
-    "fields": ("Gegeven", "Field"),
-    "products": ("Product", "Product"),
-    "purposes": ("Doeleinde", "Purpose"),
-    "recipients": ("Ontvanger", "Recipient"),
-    "disclosure_grounds": ("Grond voor verstrekking", "Ground for disclosure"),
-    "cookies": ("Cookie", "Cookie"),
-    "roles": ("Rol", "Role"),
-    "security_measures": ("Beveiligingsmaatregel", "Security measure"),
+_ENTRY: dict[str, Promise] = {
+    "categories": gettext_lazy("Category"),
+    "subject_kinds": gettext_lazy("Kind of data subject"),
+    "fields": gettext_lazy("Field"),
+    "products": gettext_lazy("Product"),
+    "purposes": gettext_lazy("Purpose"),
+    "recipients": gettext_lazy("Recipient"),
+    "disclosure_grounds": gettext_lazy("Ground for disclosure"),
+    "cookies": gettext_lazy("Cookie"),
+    "roles": gettext_lazy("Role"),
+    "security_measures": gettext_lazy("Security measure"),
 }
 
-_WORDS = {
-    "schema_version": ("formaatversie", "format version"),
-    "title": ("Titel", "Title"),
-    "controller": ("Verwerkingsverantwoordelijke", "Controller"),
-    "legal_name": ("naam", "legal name"),
-    "trade_name": ("handelsnaam", "trade name"),
-    "contact_email": ("e-mailadres", "e-mail address"),
-    "address": ("adres", "address"),
-    "country": ("land", "country"),
-    "supervisory_authority": ("toezichthouder", "supervisory authority"),
-    "url": ("website", "website"),
-    "complaint_url": ("klachtenpagina", "complaint page"),
-    "visit_log": ("Bezoekregistratie", "Visit logging"),
-    "ip_truncate_after_hours": (
-        "IP-adres ingekort na (uren)",
-        "IP address truncated after (hours)",
-    ),
-    "name": ("naam", "name"),
-    "label": ("naam", "label"),
-    "description": ("omschrijving", "description"),
-    "category": ("categorie", "category"),
-    "paid": ("betaald", "paid"),
-    "fields": ("gegevens", "fields"),
-    "basis": ("grondslag", "legal basis"),
-    "legal_reference": ("wettelijke basis", "legal reference"),
-    "categories": ("gegevens", "data"),
-    "subject_kinds": ("betrokkenen", "data subjects"),
-    "retention": ("bewaartermijn", "retention period"),
-    "assumption": ("aanname", "assumption"),
-    "recipients": ("ontvangers", "recipients"),
-    "consent": ("toestemming", "consent"),
-    "explicit": ("uitdrukkelijk", "explicit"),
-    "double_opt_in": ("bevestiging per e-mail", "double opt-in"),
-    "channels": ("kanalen", "channels"),
-    "direct_marketing": ("direct marketing", "direct marketing"),
-    "balancing_test": ("belangenafweging", "balancing test"),
-    "interest": ("belang", "interest"),
-    "necessity": ("noodzaak", "necessity"),
-    "balance": ("afweging", "balance"),
-    "kind": ("soort", "kind"),
-    "agreement": ("verwerkersovereenkomst", "data processing agreement"),
-    "signed": ("gesloten", "signed"),
-    "reviewed": ("herzien", "reviewed"),
-    "sub_processors": ("subverwerkers", "sub-processors"),
-    "only_on_lawful_request": ("alleen op rechtmatig verzoek", "only on a lawful request"),
-    "transfer_safeguard": ("waarborg bij doorgifte", "transfer safeguard"),
-    "purpose": ("waarvoor", "purpose"),
-    "party": ("van wie", "set by"),
-    "lifetime": ("looptijd", "lifetime"),
-    "purposes": ("doeleinden", "purposes"),
+# The words for the keys of the policy format, as a reader names them inside a change.
+_WORDS: dict[str, Promise] = {
+    "schema_version": gettext_lazy("format version"),
+    "title": gettext_lazy("Title"),
+    "controller": gettext_lazy("Controller"),
+    "legal_name": gettext_lazy("legal name"),
+    "trade_name": gettext_lazy("trade name"),
+    "contact_email": gettext_lazy("e-mail address"),
+    "address": gettext_lazy("address"),
+    "country": gettext_lazy("country"),
+    "supervisory_authority": gettext_lazy("supervisory authority"),
+    "url": gettext_lazy("website"),
+    "complaint_url": gettext_lazy("complaint page"),
+    "visit_log": gettext_lazy("Visit logging"),
+    "ip_truncate_after_hours": gettext_lazy("IP address truncated after (hours)"),
+    "name": gettext_lazy("name"),
+    "label": gettext_lazy("label"),
+    "description": gettext_lazy("description"),
+    "category": gettext_lazy("category"),
+    "paid": gettext_lazy("paid"),
+    "fields": gettext_lazy("fields"),
+    "basis": gettext_lazy("legal basis"),
+    "legal_reference": gettext_lazy("legal reference"),
+    "categories": gettext_lazy("data"),
+    "subject_kinds": gettext_lazy("data subjects"),
+    "retention": gettext_lazy("retention period"),
+    "assumption": gettext_lazy("assumption"),  # the former name of to_confirm, in old versions
+    "to_confirm": gettext_lazy("to be confirmed"),
+    "recipients": gettext_lazy("recipients"),
+    "consent": gettext_lazy("consent"),
+    "explicit": gettext_lazy("explicit"),
+    "double_opt_in": gettext_lazy("double opt-in"),
+    "channels": gettext_lazy("channels"),
+    "direct_marketing": gettext_lazy("direct marketing"),
+    "balancing_test": gettext_lazy("balancing test"),
+    "interest": gettext_lazy("interest"),
+    "necessity": gettext_lazy("necessity"),
+    "balance": gettext_lazy("balance"),
+    "kind": gettext_lazy("kind"),
+    "agreement": gettext_lazy("data processing agreement"),
+    "signed": gettext_lazy("signed"),
+    "reviewed": gettext_lazy("reviewed"),
+    "sub_processors": gettext_lazy("sub-processors"),
+    "only_on_lawful_request": gettext_lazy("only on a lawful request"),
+    "transfer_safeguard": gettext_lazy("transfer safeguard"),
+    "purpose": gettext_lazy("purpose"),
+    "party": gettext_lazy("set by"),
+    "lifetime": gettext_lazy("lifetime"),
+    "purposes": gettext_lazy("purposes"),
 }
 
 # Coded values shown in words, by the key that holds them.
-_CODES: dict[str, dict[str, tuple[str, str]]] = {
+_CODES: dict[str, dict[str, Promise]] = {
     "basis": BASIS,
     "kind": {**KIND, **COOKIE_KIND},
     "party": PARTY,
@@ -128,9 +123,8 @@ class _Differ:
         self.old, self.new, self.lang = old, new, lang
         self.changes: list[Change] = []
 
-    def word(self, key: str | int) -> str:
-        pair = _WORDS.get(str(key))
-        return pick(pair, self.lang) if pair else str(key)
+    def term(self, key: str | int) -> str:
+        return word(_WORDS, str(key))
 
     def name(self, section: str, key: str) -> str:
         """The reader's name of an entry, from the new version or else the old one."""
@@ -139,20 +133,20 @@ class _Differ:
             if isinstance(entry, dict):
                 title: Any = entry.get("name") or entry.get("label")
                 if _is_text(title):
-                    return str(title[self.lang])
+                    return localized(title, self.lang)
                 if isinstance(title, str):
                     return title
                 if _is_text(entry):
-                    return str(entry[self.lang])
+                    return localized(entry, self.lang)
         return key
 
     def show(self, value: Any, key: str = "") -> str:
         if value is None or value == [] or value == {}:
             return "—"
         if isinstance(value, bool):
-            return pick(("ja", "yes") if value else ("nee", "no"), self.lang)
+            return _("yes") if value else _("no")
         if _is_text(value):
-            return str(value[self.lang])
+            return localized(value, self.lang)
         if isinstance(value, list):
             return ", ".join(self.show(v, key) for v in value)
         if isinstance(value, dict):
@@ -165,9 +159,9 @@ class _Differ:
             if key in _REFERS:
                 return self.name(_REFERS[key], value)
             if key in _CODES and value in _CODES[key]:
-                return pick(_CODES[key][value], self.lang)
+                return word(_CODES[key], value)
             if key == "need" and value in REQUIREMENT:
-                return pick(REQUIREMENT[value], self.lang)
+                return word(REQUIREMENT, value)
         return str(value)
 
     def record(self, where: list[str], old: Any, new: Any, key: str = "") -> None:
@@ -184,9 +178,9 @@ class _Differ:
         if a == b:
             return
         if key not in _ENTRY:
-            self.value([self.word(key)], key, a, b)
+            self.value([self.term(key)], key, a, b)
             return
-        word = pick(_ENTRY[key], self.lang)
+        entry = str(_ENTRY[key])
         before, after = _entries(key, a), _entries(key, b)
         for name in _union(before, after):
             x, y = before.get(name, _MISSING), after.get(name, _MISSING)
@@ -195,12 +189,12 @@ class _Differ:
             if x is _MISSING or y is _MISSING:
                 title = self.name(key, name)
                 self.record(
-                    [word],
+                    [entry],
                     _MISSING if x is _MISSING else title,
                     _MISSING if y is _MISSING else title,
                 )
             else:
-                self.value([f"{word} “{self.name(key, name)}”"], "", x, y)
+                self.value([f"{entry} “{self.name(key, name)}”"], "", x, y)
 
     def value(self, where: list[str], key: str, a: Any, b: Any) -> None:
         if key == "retention" and isinstance(a, dict) and isinstance(b, dict):
@@ -211,12 +205,10 @@ class _Differ:
                 if x == y:
                     continue
                 if key == "fields":  # a product's or consent's fields: field -> required/optional
-                    label = (
-                        f"{pick(_ENTRY['fields'], self.lang).lower()} “{self.name('fields', k)}”"
-                    )
+                    label = f"{str(_ENTRY['fields']).lower()} “{self.name('fields', k)}”"
                     self.record([*where[:-1], label], x, y, "need")
                 else:
-                    self.value([*where, self.word(k)], str(k), x, y)
+                    self.value([*where, self.term(k)], str(k), x, y)
         elif a != b:
             self.record(where, a, b, key)
 
@@ -224,13 +216,16 @@ class _Differ:
         period_a, period_b = self.period(a), self.period(b)
         if period_a != period_b:
             self.changes.append(Change(" › ".join(where), period_a, period_b))
-        for k in ("legal_reference", "assumption"):
+        for k in ("legal_reference", "to_confirm", "assumption"):
             if a.get(k) != b.get(k):
-                self.record([*where, self.word(k)], a.get(k), b.get(k), k)
+                self.record([*where, self.term(k)], a.get(k), b.get(k), k)
 
     def period(self, value: dict[str, Any]) -> str:
+        # Only the period itself: the notes beside it are compared on their own, and a version of
+        # an older format may carry notes this format no longer knows.
+        period = {k: value[k] for k in ("years", "months", "days", "from") if k in value}
         try:
-            return retention_text(Retention.model_validate(value), self.lang)
+            return retention_text(Retention.model_validate(period))
         except ValidationError:
             return json.dumps(value, ensure_ascii=False)
 
@@ -265,6 +260,7 @@ def policy_diff(old: dict[str, Any], new: dict[str, Any], lang: str) -> list[Cha
     # sections to compare.
     old, new = (doc if isinstance(doc, dict) else {} for doc in (old, new))
     differ = _Differ(old, new, lang)
-    for key in _union(old, new):
-        differ.section(key)
+    with translation.override(lang):
+        for key in _union(old, new):
+            differ.section(key)
     return differ.changes

@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from waarborg.policy.checks import policy_problems, raw_reference_problems
-from waarborg.policy.schema import Policy
+from waarborg.policy.checks import policy_problems, policy_unconfirmed, raw_reference_problems
+from waarborg.policy.schema import Policy, localized
 
 Loc = tuple[str | int, ...]
 # libyaml reads a policy several times faster than the pure-Python parser; both give the same nodes.
@@ -49,6 +49,8 @@ class LoadedPolicy:
     digest: str
     document: dict[str, Any]
     source: Path
+    # Values still to be confirmed by the controller, one line each (``to_confirm`` in the file).
+    warnings: tuple[PolicyError, ...] = ()
 
 
 def dotted(loc: Loc) -> str:
@@ -208,8 +210,22 @@ def policy_parse(text: str, *, name: str) -> LoadedPolicy:
     if errors:
         raise PolicyInvalid(sorted(errors, key=lambda e: e.line))
     document = policy.model_dump(mode="json", by_alias=True)
+    warnings = tuple(
+        # The line of the marker itself: where the maintainer edits once the value is confirmed.
+        PolicyError(
+            name,
+            _line(reader.lines, (*loc, "to_confirm")),
+            dotted(loc),
+            f"to be confirmed: {localized(why, 'en')}",
+        )
+        for loc, why in policy_unconfirmed(policy)
+    )
     return LoadedPolicy(
-        policy=policy, digest=policy_digest(document), document=document, source=Path(name)
+        policy=policy,
+        digest=policy_digest(document),
+        document=document,
+        source=Path(name),
+        warnings=warnings,
     )
 
 

@@ -7,9 +7,12 @@ model forbids unknown keys so a typo in the file is an error, never a silently i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+
+from waarborg.core.i18n import current_language
 
 LegalBasis = Literal[
     "contract",
@@ -45,8 +48,35 @@ class I18n(Strict):
     nl: Text
     en: Text
 
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
+    def get(self, lang: str | None = None) -> str:
+        """The same as ``localized(self, lang)``, for callers that hold an ``I18n``."""
+        return localized(self, lang)
+
+
+def localized(value: I18n | Mapping[str, object] | str, lang: str | None = None) -> str:
+    """Policy content in one language: THE way a ``{nl: ..., en: ...}`` pair is read.
+
+    Takes a validated pair, a pair as stored in a recorded version (plain JSON, possibly of an
+    older format) or a plain text (returned as it is). ``lang`` defaults to the active language
+    (``waarborg.core.i18n.current_language``); Dutch when a pair lacks the language asked.
+    """
+    lang = lang or current_language()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, I18n):
+        return value.en if lang == "en" else value.nl
+    text = value.get(lang, value.get("nl", ""))
+    return text if isinstance(text, str) else str(text)
+
+
+class Confirmable(Strict):
+    """An entry whose values the policy assumes and the controller must still confirm.
+
+    ``to_confirm`` says why (plain text or a ``{nl, en}`` pair). ``policy check`` lists every one
+    as a warning and ``--strict`` refuses them; the statement never presents them as fact.
+    """
+
+    to_confirm: Text | I18n | None = None
 
 
 class Authority(Strict):
@@ -84,13 +114,12 @@ class Product(Strict):
     fields: dict[Key, Requirement]
 
 
-class Retention(Strict):
+class Retention(Confirmable):
     years: int = Field(default=0, ge=0, le=100)
     months: int = Field(default=0, ge=0, le=1200)
     days: int = Field(default=0, ge=0, le=36500)
     starts: RetentionEvent = Field(alias="from")
     legal_reference: Text | None = None
-    assumption: Text | None = None
 
     @model_validator(mode="after")
     def _not_zero(self) -> Retention:
@@ -138,18 +167,18 @@ class Purpose(Strict):
         return self.basis == "legitimate_interest" or self.direct_marketing
 
 
-class Agreement(Strict):
+class Agreement(Confirmable):
     signed: dt.date
     reviewed: dt.date | None = None
 
 
-class SubProcessor(Strict):
+class SubProcessor(Confirmable):
     name: Text
     service: I18n
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class Recipient(Strict):
+class Recipient(Confirmable):
     kind: Literal["processor", "third_party", "authority"]
     name: I18n
     description: I18n
@@ -159,7 +188,6 @@ class Recipient(Strict):
     sub_processors: list[SubProcessor] = []
     only_on_lawful_request: bool = False
     transfer_safeguard: Text | None = None
-    assumption: Text | None = None
 
 
 class DisclosureGround(Strict):
@@ -182,7 +210,7 @@ class Role(Strict):
     decides_objections: bool = False
 
 
-class VisitLog(Strict):
+class VisitLog(Confirmable):
     ip_truncate_after_hours: int = Field(ge=1, le=24 * 30)
 
 

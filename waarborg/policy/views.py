@@ -1,4 +1,7 @@
-"""Public pages about the policy: the statement, its versions and what changed between them."""
+"""Public pages about the policy: the statement, its versions and what changed between them.
+
+Every page here only reads: versions are recorded by ``waarborg policy apply``, never by a visit.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +13,12 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
+from waarborg.core.i18n import request_language
 from waarborg.policy.diff import policy_diff
 from waarborg.policy.documents import statement_context
 from waarborg.policy.models import PolicyVersion
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current, policy_version_get, policy_versions
-from waarborg.policy.services import policy_version_record
-
-
-def request_lang(request: HttpRequest) -> str:
-    """``?lang=nl|en`` wins; otherwise the language negotiated from ``Accept-Language``."""
-    asked = request.GET.get("lang", "")
-    if asked in ("nl", "en"):
-        return asked
-    return "en" if getattr(request, "LANGUAGE_CODE", "nl").startswith("en") else "nl"
 
 
 def _center_url() -> str | None:
@@ -38,22 +33,33 @@ def _center_url() -> str | None:
 _rendered: dict[tuple[object, ...], str] = {}
 
 
-def _render_statement(
-    request: HttpRequest, version: PolicyVersion, lang: str, *, in_force: bool
+def _statement_page(
+    request: HttpRequest,
+    lang: str,
+    *,
+    digest: str,
+    version: PolicyVersion | None,
+    in_force: bool,
+    policy: Policy | None = None,
 ) -> HttpResponse:
     """The statement of ``version``: ``in_force`` for ``/privacy`` (in force since it was last
-    put in force), otherwise a version's own page (when it first took effect)."""
-    key = (version.digest, version.activated_at, lang, in_force, _center_url())
+    put in force), otherwise a version's own page (when it first took effect). Without a recorded
+    version, the statement of ``policy`` (the one loaded now) without dates."""
+    activated = version.activated_at if version else None
+    key = (digest, activated, lang, in_force, _center_url())
     html = _rendered.get(key)
     if html is None:
-        try:
-            policy = Policy.model_validate(version.document)
-        except ValidationError:
-            return _unreadable(request, version, lang)
+        if version is not None:
+            try:
+                policy = Policy.model_validate(version.document)
+            except ValidationError:
+                return _unreadable(request, version, lang)
+        if policy is None:  # only a recorded version or the loaded policy is ever rendered
+            return _not_found(request, lang)
         context = statement_context(policy, lang)
-        context.update(version=version, center_url=key[4], in_force=in_force)
+        context.update(version=version, short=digest[:12], center_url=key[4], in_force=in_force)
         with translation.override(lang):
-            html = render_to_string(f"policy/statement_{lang}.html", context)
+            html = render_to_string("policy/statement.html", context)
         if len(_rendered) >= 64:
             _rendered.clear()
         _rendered[key] = html
@@ -73,45 +79,50 @@ def _unreadable(request: HttpRequest, version: PolicyVersion, lang: str) -> Http
 
 @require_GET
 def statement(request: HttpRequest) -> HttpResponse:
-    version, _ = policy_version_record(loaded=policy_current())
-    return _render_statement(request, version, request_lang(request), in_force=True)
+    lang = request_language(request)
+    loaded = policy_current()
+    version = policy_version_get(digest=loaded.digest)
+    return _statement_page(
+        request, lang, digest=loaded.digest, version=version, in_force=True, policy=loaded.policy
+    )
 
 
 @require_GET
 def version_detail(request: HttpRequest, digest: str) -> HttpResponse:
-    lang = request_lang(request)
+    lang = request_language(request)
     version = policy_version_get(digest=digest)
     if version is None:
         return _not_found(request, lang)
-    return _render_statement(request, version, lang, in_force=False)
+    return _statement_page(request, lang, digest=version.digest, version=version, in_force=False)
 
 
 @require_GET
 def versions(request: HttpRequest) -> HttpResponse:
-    lang = request_lang(request)
-    loaded = policy_current()
-    policy_version_record(loaded=loaded)
+    lang = request_language(request)
+    current = policy_current().digest
     listed = policy_versions()
     rows = [(v, listed[i + 1] if i + 1 < len(listed) else None) for i, v in enumerate(listed)]
-    context = {"lang": lang, "rows": rows, "current": loaded.digest}
+    context = {
+        "lang": lang,
+        "rows": rows,
+        "current": current,
+        "current_short": current[:12],
+        "current_recorded": any(v.digest == current for v in listed),
+    }
     return render(request, "policy/versions.html", context)
 
 
 @require_GET
 def compare(request: HttpRequest) -> HttpResponse:
-    lang = request_lang(request)
+    lang = request_language(request)
     old = policy_version_get(digest=request.GET.get("from", ""))
     new = policy_version_get(digest=request.GET.get("to", ""))
     if old is None or new is None:
         return _not_found(request, lang)
     changes = policy_diff(old.document, new.document, lang)
-    return render(
-        request,
-        "policy/compare.html",
-        {"lang": lang, "old": old, "new": new, "changes": changes},
-    )
+    context = {"lang": lang, "old": old, "new": new, "changes": changes}
+    return render(request, "policy/compare.html", context)
 
 
 def _not_found(request: HttpRequest, lang: str) -> HttpResponse:
-    message = "That version does not exist." if lang == "en" else "Die versie bestaat niet."
-    return render(request, "policy/not_found.html", {"lang": lang, "message": message}, status=404)
+    return render(request, "policy/not_found.html", {"lang": lang}, status=404)

@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 
 from django.core.management import call_command
 from django.test import Client
@@ -138,6 +139,13 @@ def definitions(node: Node) -> dict[str, str]:
     return out
 
 
+def apply_policy() -> str:
+    """``waarborg policy apply``: records the policy in force as a version (pages never do)."""
+    out = io.StringIO()
+    call_command("policy", "apply", stdout=out)
+    return out.getvalue()
+
+
 def register_csv(lang: str) -> list[list[str]]:
     out = io.StringIO()
     call_command("register", format="csv", lang=lang, stdout=out)
@@ -148,3 +156,29 @@ def register_html(lang: str) -> str:
     out = io.StringIO()
     call_command("register", format="html", lang=lang, stdout=out)
     return out.getvalue()
+
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+
+
+def catalogue() -> list[tuple[str, str]]:
+    """(msgid, msgstr) of every entry of the policy app's Dutch catalogue; it must have no fuzzy
+    and no untranslated entry."""
+    text = CATALOGUE.read_text(encoding="utf-8")
+    assert "#, fuzzy" not in text
+    entries = []
+    for block in text.split("\n\n")[1:]:
+        strings = re.findall(r'^(msgid|msgstr(?:\[0\])?) ((?:".*"\n?)+)', block + "\n", re.M)
+        found = {k: "".join(re.findall(r'"(.*)"', v)) for k, v in strings}
+        if "msgid" in found:
+            entries.append((found["msgid"], found.get("msgstr", found.get("msgstr[0]", ""))))
+    assert entries and all(msgstr for _, msgstr in entries)
+    return entries
+
+
+def untranslated_in(dutch_text: str) -> list[str]:
+    """The English sentences of the catalogue (four words or more) found in a Dutch page: a text
+    left out of the catalogue or a stale compiled catalogue shows up here."""
+    english = [m for m, s in catalogue() if m != s and len(m.split()) >= 4 and "%(" not in m]
+    assert len(english) > 20
+    return [m for m in english if re.sub(r"<[^>]+>", "", m) in dutch_text]

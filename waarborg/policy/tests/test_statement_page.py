@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from waarborg.policy.models import PolicyVersion
 from waarborg.policy.selectors import policy_current
-from waarborg.policy.tests.pages import parse
+from waarborg.policy.tests.pages import LANGS, Node, apply_policy, parse, untranslated_in
 
 pytestmark = pytest.mark.django_db
 
@@ -59,18 +61,18 @@ def test_it_links_to_the_other_language(client):
     assert "aria-current" in links["en"].attrs and "aria-current" not in links["nl"].attrs
 
 
-def test_it_adds_no_version_for_an_unchanged_policy(client, edited_policy):
-    client.get("/privacy")
-    client.get("/privacy/versions")
+def test_it_adds_no_version_for_an_unchanged_policy(edited_policy):
+    apply_policy()
+    apply_policy()
     assert PolicyVersion.objects.count() == 1
     # Rewritten without comments, in another layout: the same policy, so the same version.
     edited_policy(lambda d: None)
-    client.get("/privacy", {"lang": "en"})
+    assert "unchanged" in apply_policy()
     assert PolicyVersion.objects.count() == 1
 
 
-def test_it_keeps_the_order_of_the_policy_in_a_stored_version(client):
-    client.get("/privacy")
+def test_it_keeps_the_order_of_the_policy_in_a_stored_version():
+    apply_policy()
     stored = PolicyVersion.objects.get().document
     loaded = policy_current().document
     for section in ("purposes", "products", "categories", "fields"):
@@ -87,16 +89,17 @@ def _five_years(d: dict[str, Any]) -> None:
 
 
 def test_it_adds_a_version_for_an_edited_policy_and_keeps_the_old_statement(client, edited_policy):
-    client.get("/privacy")
+    apply_policy()
     old = policy_current().digest[:12]
     edited_policy(_new_contact)
     new = policy_current().digest[:12]
+    apply_policy()
     assert client.get("/privacy").status_code == 200
     assert PolicyVersion.objects.count() == 2
 
     listed = parse(client.get("/privacy/versions", {"lang": "en"}).content.decode())
     rows = listed.rows()[1:]
-    assert [r[0] for r in rows] == [f"{new} (current)", old]
+    assert [r[0] for r in rows] == [f"{new} current", old]
 
     for lang in ("nl", "en"):
         old_page = client.get(f"/privacy/versions/{old}", {"lang": lang}).content.decode()
@@ -112,14 +115,14 @@ def _changes(client: Any, url: str) -> list[str]:
 
 
 def test_it_compares_two_versions_in_words(client, edited_policy):
-    client.get("/privacy")
+    apply_policy()
 
     def both(d: dict[str, Any]) -> None:
         _new_contact(d)
         _five_years(d)
 
     edited_policy(both)
-    client.get("/privacy")
+    apply_policy()
     listed = parse(client.get("/privacy/versions", {"lang": "en"}).content.decode())
     links = [a.attrs["href"] for a in listed.find_all("a") if "compare" in a.attrs["href"]]
     assert len(links) == 1
@@ -137,7 +140,7 @@ def test_it_compares_two_versions_in_words(client, edited_policy):
 
 
 def test_it_reports_an_added_or_removed_entry_once_not_every_entry_after_it(client, edited_policy):
-    client.get("/privacy")
+    apply_policy()
     old = policy_current().digest[:12]
 
     def change(d: dict[str, Any]) -> None:
@@ -148,7 +151,7 @@ def test_it_reports_an_added_or_removed_entry_once_not_every_entry_after_it(clie
         d["products"]["aplanner-free"]["fields"]["phone"] = "required"
 
     edited_policy(change)
-    client.get("/privacy")
+    apply_policy()
     new = policy_current().digest[:12]
     url = f"/privacy/versions/compare?from={old}&to={new}&lang="
     assert _changes(client, url + "en") == [
@@ -156,7 +159,7 @@ def test_it_reports_an_added_or_removed_entry_once_not_every_entry_after_it(clie
         "Purpose: removed: Strategic analyses and reports",
         "Cookie: removed: sessionid",
         "Role “Analyst” › purposes: Strategic analyses and reports → "
-        "Operations, security and fraud prevention",
+        "Managing, analysing, optimising and securing; preventing abuse and fraud",
         "Security measure: added: Second factor.",
     ]
     assert "Doeleinde: verwijderd: Strategische analyses en rapportages" in _changes(
@@ -165,7 +168,7 @@ def test_it_reports_an_added_or_removed_entry_once_not_every_entry_after_it(clie
 
 
 def test_it_says_so_when_two_versions_are_the_same(client):
-    client.get("/privacy")
+    apply_policy()
     digest = policy_current().digest[:12]
     response = client.get(f"/privacy/versions/compare?from={digest}&to={digest}&lang=en")
     assert response.status_code == 200
@@ -187,7 +190,7 @@ def test_it_says_so_when_two_versions_are_the_same(client):
     [("nl", "Die versie bestaat niet."), ("en", "That version does not exist.")],
 )
 def test_it_answers_an_unknown_version_with_a_not_found_page(client, url, lang, message):
-    client.get("/privacy")
+    apply_policy()
     current = policy_current().digest[:12]
     sep = "&" if "?" in url else "?"
     response = client.get(url.format(current=current) + f"{sep}lang={lang}")
@@ -195,3 +198,80 @@ def test_it_answers_an_unknown_version_with_a_not_found_page(client, url, lang, 
     page = parse(response.content.decode())
     assert page.find("html").attrs["lang"] == lang
     assert page.find("h1").text() == message
+
+
+PAGES = [
+    "/privacy",
+    "/privacy/versions",
+    "/privacy/versions/{current}",
+    "/privacy/versions/compare?from={current}&to={current}",
+]
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_a_visit_writes_nothing(client, recorded):
+    if recorded:
+        apply_policy()
+    count = PolicyVersion.objects.count()
+    current = policy_current().digest[:12]
+    for lang in LANGS:
+        for url in PAGES[: 4 if recorded else 2]:
+            with CaptureQueriesContext(connection) as queries:
+                sep = "&" if "?" in url else "?"
+                response = client.get(url.format(current=current) + f"{sep}lang={lang}")
+            assert response.status_code == 200, url
+            writes = [
+                q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")
+            ]
+            assert writes == [], url
+    assert PolicyVersion.objects.count() == count
+
+
+def test_the_statement_of_a_policy_not_yet_recorded_is_shown_from_the_loaded_policy(client):
+    assert PolicyVersion.objects.count() == 0
+    for lang in LANGS:
+        response = client.get("/privacy", {"lang": lang})
+        assert language_of(response) == lang
+        page = parse(response.content.decode())
+        meta = page.find("p", **{"class": "meta"})
+        short = policy_current().digest[:12]
+        assert short in meta.text()
+        # No date and no link to a version page that does not exist yet.
+        assert not any(f"/privacy/versions/{short}" in a.attrs["href"] for a in meta.find_all("a"))
+    listed = parse(client.get("/privacy/versions", {"lang": "en"}).content.decode())
+    assert f"The version in force, {short}, has not been recorded yet" in listed.text()
+    apply_policy()
+    listed = parse(client.get("/privacy/versions", {"lang": "en"}).content.decode())
+    assert [r[0] for r in listed.rows()[1:]] == [f"{short} current"]
+
+
+SECTION_IDS = {
+    "nl": ["wie", "verplicht", "gegevens", "doeleinden", "doelbinding", "bewaren", "rechten"],
+    "en": [
+        "who",
+        "not-obligatory",
+        "data",
+        "purposes",
+        "purpose-limitation",
+        "retention",
+        "rights",
+    ],
+}
+SECTION_IDS["nl"] += ["toegang", "derden", "datalek", "beveiliging", "cookies"]
+SECTION_IDS["en"] += ["access", "third-parties", "data-breach", "security", "cookies"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_one_template_keeps_the_section_anchors_of_each_language(client, lang):
+    page = parse(client.get("/privacy", {"lang": lang}).content.decode())
+    article = page.find("article")
+    top = [n.attrs["id"] for n in article.children if isinstance(n, Node) and n.tag == "section"]
+    assert top == SECTION_IDS[lang]
+    prefix = {"nl": "doel-", "en": "purpose-"}[lang]
+    purposes = [s.attrs["id"] for s in article.find_all("section") if "data-purpose" in s.attrs]
+    assert purposes == [prefix + key for key in policy_current().policy.purposes]
+
+
+def test_every_text_of_the_statement_is_in_dutch(client):
+    page = parse(client.get("/privacy", {"lang": "nl"}).content.decode()).text()
+    assert untranslated_in(page) == []

@@ -17,40 +17,52 @@ from waarborg.policy.services import policy_roles_sync, policy_version_record
 
 class Command(BaseCommand):
     help = (
-        "Work with the policy file. 'check [FILE]' validates (exit 0, or exit 2 with every error "
-        "as FILE:LINE: path: message); 'schema' prints its JSON Schema; 'apply' records the "
-        "policy in WAARBORG_POLICY as a version (unchanged files add nothing) and syncs staff "
-        "roles."
+        "Work with the policy file. 'check [FILE] [--strict]' validates (exit 2 with every error "
+        "as FILE:LINE: path: message; values still to be confirmed are warnings in the same "
+        "form, exit 0, or exit 1 with --strict); 'schema' prints its JSON Schema; 'apply' "
+        "records the policy in WAARBORG_POLICY as a version (unchanged files add nothing) and "
+        "syncs staff roles."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         check = sub.add_parser("check", help="validate a policy file")
         check.add_argument("file", nargs="?", help="default: WAARBORG_POLICY")
+        check.add_argument(
+            "--strict", action="store_true", help="refuse values still to be confirmed (exit 1)"
+        )
         sub.add_parser("schema", help="print the JSON Schema of the policy format")
         sub.add_parser("apply", help="record the current policy version and sync staff roles")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "check":
-            self._check(Path(options["file"] or settings.WAARBORG_POLICY))
+            self._check(Path(options["file"] or settings.WAARBORG_POLICY), strict=options["strict"])
         elif action == "schema":
             schema = Policy.model_json_schema(by_alias=True)
             self.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False))
         else:
             self._apply()
 
-    def _check(self, path: Path) -> None:
+    def _check(self, path: Path, *, strict: bool) -> None:
         try:
             loaded = policy_read(path)
         except PolicyInvalid as exc:
             self.stderr.write(exc.report())
             sys.exit(2)
+        for warning in loaded.warnings:
+            self.stderr.write(str(warning))
+        if strict and loaded.warnings:
+            self.stderr.write(
+                f"{path}: refused (--strict): {len(loaded.warnings)} values to be confirmed"
+            )
+            sys.exit(1)
         p = loaded.policy
+        pending = f"; {len(loaded.warnings)} values to be confirmed" if loaded.warnings else ""
         self.stdout.write(
             f"{path}: valid; {len(p.purposes)} purposes, {len(p.categories)} categories, "
             f"{len(p.products)} products, {len(p.roles)} roles, {len(p.cookies)} cookies; "
-            f"version {loaded.digest[:12]}"
+            f"version {loaded.digest[:12]}{pending}"
         )
 
     def _apply(self) -> None:

@@ -6,15 +6,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from waarborg.policy.documents import REGISTER_COLUMNS, register_rows
+from waarborg.policy.documents import register_columns, register_context, register_rows
 from waarborg.policy.selectors import policy_current
 
 
 class Command(BaseCommand):
     help = (
         "Print the record of processing activities (Art. 30(1) GDPR) derived from the policy: "
-        "one row per purpose, columns (a) to (g)."
+        "CSV, one row per purpose with columns (a) to (g), or an HTML page with one section per "
+        "purpose that marks the values still to be confirmed."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -24,21 +26,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         loaded = policy_current()
         lang = options["lang"]
-        rows = register_rows(loaded.policy, lang)
-        columns = REGISTER_COLUMNS[lang]
         if options["format"] == "csv":
             writer = csv.writer(self.stdout)
-            writer.writerow(columns)
-            writer.writerows(rows)
+            writer.writerow(register_columns(lang))
+            writer.writerows(register_rows(loaded.policy, lang))
             return
-        html = render_to_string(
-            "policy/register.html",
-            {
-                "lang": lang,
-                "columns": columns,
-                "rows": rows,
-                "controller": loaded.policy.controller,
-                "version": loaded.digest[:12],
-            },
-        )
+        register = register_context(loaded.policy, lang, version=loaded.digest[:12])
+        with translation.override(lang):
+            html = render_to_string("policy/register.html", {"lang": lang, "register": register})
         self.stdout.write(html)
