@@ -4,7 +4,7 @@
   validation, cross-reference checks, canonical digest) vs a plain ``yaml.safe_load`` of the same
   text.
 - ``policy.statement.render``: building the statement's context and rendering
-  ``policy/statement_nl.html`` vs rendering a plain Django template (a loop of paragraphs) whose
+  ``policy/statement.html`` (Dutch) vs rendering a plain Django template (a loop of paragraphs) whose
   output has the same size.
 - ``policy.statement.request``: ``GET /privacy`` through Django's test Client (middleware, view,
   version lookup, template) vs ``GET`` of a bench page that renders the plain template of the same
@@ -107,9 +107,10 @@ def _run(rounds: int) -> list[Entry]:
 
     def statement_render() -> str:
         context: dict[str, Any] = statement_context(loaded.policy, lang)
-        context.update(version=version, center_url=None)
+        short = version.digest[:12]
+        context.update(version=version, short=short, center_url=None, in_force=True)
         with translation.override(lang):
-            return render_to_string(f"policy/statement_{lang}.html", context)
+            return render_to_string("policy/statement.html", context)
 
     rendered = statement_render().encode()
     title = loaded.policy.title.get(lang)

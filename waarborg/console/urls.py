@@ -15,6 +15,6 @@ urlpatterns = [
     # The same pages typed with a trailing slash.
     re_path(
         r"^(?P<page>login|search|register)/$",
-        RedirectView.as_view(url="/console/%(page)s", query_string=True),
+        RedirectView.as_view(url="/console/%(page)s", query_string=True, permanent=True),
     ),
 ]

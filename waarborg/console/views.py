@@ -26,7 +26,7 @@ from waarborg.core.i18n import current_language
 from waarborg.gate.ledger import gate_access_log, gate_ledger, gate_own_accesses
 from waarborg.gate.lookup import gate_search
 from waarborg.gate.services import Allowed, gate_fields, gate_purposes
-from waarborg.policy import documents
+from waarborg.policy.documents import register_context
 from waarborg.policy.rules import keeps_registers
 from waarborg.policy.selectors import policy_current
 
@@ -119,7 +119,7 @@ def register(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRes
     if not keeps_registers(loaded.policy, actor):
         message = _("Only the privacy officer keeps the record of processing activities.")
         return render(request, "console/forbidden.html", {"message": message}, status=403)
-    context = {"register": documents.register_context(loaded.policy, current_language())}
+    context = {"register": register_context(loaded.policy, current_language())}
     return render(request, "console/register.html", context)
 
 

@@ -23,17 +23,38 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _entries(po: str) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) of every entry but the header."""
+def _field(block: str, name: str) -> str | None:
+    """The text of one field of an entry (``msgid``, ``msgctxt``, ``msgstr[0]``...), joined."""
+    found = re.search(rf"^{re.escape(name)} (\"(?:.*)\"(?:\n\".*\")*)", block, re.M)
+    if found is None:
+        return None
+    raw = "".join(re.findall(r'"(.*)"', found.group(1)))
+    escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(0)), raw)
+
+
+def _blocks(po: str) -> list[dict[str, str | None]]:
     found = []
     for block in po.split("\n\n"):
-        fuzzy = bool(re.search(r"^#,.*\bfuzzy\b", block, re.M))
-        msgid = "".join(re.findall(r'^(?:msgid |)"(.*)"$', block.split("msgstr")[0], re.M))
-        msgstr_part = block.split("msgstr", 1)[1] if "msgstr" in block else ""
-        msgstr = "".join(re.findall(r'"(.*)"', msgstr_part))
-        if "msgid" in block and msgid:
-            found.append((msgid, msgstr, fuzzy))
+        block = "\n".join(line for line in block.splitlines() if not line.startswith("#~"))
+        msgid = _field(block, "msgid")
+        if not msgid:
+            continue
+        found.append(
+            {
+                "msgid": msgid,
+                "ctx": _field(block, "msgctxt"),
+                "plural": _field(block, "msgid_plural"),
+                "msgstr": _field(block, "msgstr") or _field(block, "msgstr[0]") or "",
+                "fuzzy": "fuzzy" if re.search(r"^#,.*\bfuzzy\b", block, re.M) else "",
+            }
+        )
     return found
+
+
+def _entries(po: str) -> list[tuple[str, str, bool]]:
+    """(msgid, msgstr, fuzzy) of every entry but the header; of a plural, its singular form."""
+    return [(b["msgid"] or "", b["msgstr"] or "", bool(b["fuzzy"])) for b in _blocks(po)]
 
 
 def test_every_app_with_texts_has_a_catalogue():
@@ -64,7 +85,14 @@ def test_the_compiled_catalogue_matches_its_source(app):
     folder = ROOT / app / "locale/nl/LC_MESSAGES"
     with (folder / "django.mo").open("rb") as mo:
         compiled = gettext.GNUTranslations(mo)
-    for msgid, msgstr, _fuzzy in _entries((folder / "django.po").read_text()):
-        text = msgid.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
-        want = msgstr.encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
-        assert compiled.gettext(text) == want, f"{app}: compile the catalogue again ({text!r})"
+    for b in _blocks((folder / "django.po").read_text()):
+        msgid, ctx, plural = b["msgid"] or "", b["ctx"], b["plural"]
+        if plural is not None:
+            got = (
+                compiled.npgettext(ctx, msgid, plural, 1)
+                if ctx
+                else compiled.ngettext(msgid, plural, 1)
+            )
+        else:
+            got = compiled.pgettext(ctx, msgid) if ctx else compiled.gettext(msgid)
+        assert got == b["msgstr"], f"{app}: compile the catalogue again ({msgid!r})"

@@ -73,7 +73,7 @@ class Command(BaseCommand):
 
     def _known_customer(self, digest: str) -> None:
         """One customer with known details, to search for in the console."""
-        if not subject_ids_by_email(KNOWN["email"]):
+        if not subject_ids_by_email(str(KNOWN["email"])):
             item = ("aplanner-pro", KNOWN, ["newsletter"])
             subjects_bulk_create(
                 actor=Actor.job("demo"), items=[item], accepted_policy_version=digest
