@@ -4,8 +4,8 @@
   validation, cross-reference checks, canonical digest) vs a plain ``yaml.safe_load`` of the same
   text.
 - ``policy.statement.render``: building the statement's context and rendering
-  ``policy/statement.html`` (Dutch) vs rendering a plain Django template (a loop of paragraphs) whose
-  output has the same size.
+  ``policy/statement.html`` (Dutch) vs rendering a plain Django template (a loop of paragraphs)
+  whose output has the same size.
 - ``policy.statement.request``: ``GET /privacy`` through Django's test Client (middleware, view,
   version lookup, template) vs ``GET`` of a bench page that renders the plain template of the same
   size through the same middleware.

@@ -14,7 +14,12 @@ from waarborg.audit.models import AuditEntry
 from waarborg.audit.selectors import audit_about, audit_recent
 from waarborg.core.actors import Actor
 from waarborg.gate.services import Refused, audit_answer
-from waarborg.policy.rules import actor_personal_purposes, decides_objections
+from waarborg.policy.rules import (
+    actor_personal_purposes,
+    decides_objections,
+    outside_reason,
+    personal_purposes,
+)
 from waarborg.policy.schema import Policy, Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault.models import PurposeEvent
@@ -42,16 +47,9 @@ def _ledger_purposes(policy: Policy, actor: Actor, ledger: Ledger) -> list[str]:
     names = ("consents", "objections") if ledger == "all" else (ledger,)
     return [
         p
-        for p, spec in policy.purposes.items()
-        if not spec.aggregate_only
-        and any(
-            _CONCERNS[n](spec) and (p in mine or (officer and n == "objections")) for n in names
-        )
+        for p, spec in personal_purposes(policy).items()
+        if any(_CONCERNS[n](spec) and (p in mine or (officer and n == "objections")) for n in names)
     ]
-
-
-def _scope_refusal(actor: Actor) -> str:
-    return "scope_not_permitted" if actor.kind == "system" else "role_not_permitted"
 
 
 def gate_ledger(*, actor: Actor, subject_id: UUID, ledger: Ledger) -> list[PurposeEvent] | Refused:
@@ -59,7 +57,7 @@ def gate_ledger(*, actor: Actor, subject_id: UUID, ledger: Ledger) -> list[Purpo
     purposes = _ledger_purposes(policy_current().policy, actor, ledger)
     standing = subject_standing(subject_id) if purposes else None
     reason = (
-        _scope_refusal(actor) if not purposes else "not_found" if standing is None else standing
+        outside_reason(actor) if not purposes else "not_found" if standing is None else standing
     )
     detail = {"purposes": purposes}
     audit_answer(
@@ -81,7 +79,7 @@ def gate_access_log(
     """Who read or changed this person's data, newest first: for a role that decides on
     objections and answers requests (CMS: the privacy officer). Reading it is audited."""
     allowed = decides_objections(policy_current().policy, actor)
-    reason = "" if allowed else _scope_refusal(actor)
+    reason = "" if allowed else outside_reason(actor)
     audit_answer(actor=actor, action="access_log.read", reason=reason, subject_id=subject_id)
     if reason:
         return Refused(reason)

@@ -23,9 +23,14 @@ def actor_purposes(policy: Policy, actor: Actor) -> set[str]:
     return {p for role in actor.roles if role in policy.roles for p in policy.roles[role].purposes}
 
 
+def personal_purposes(policy: Policy) -> dict[str, Purpose]:
+    """The purposes that may use one person's data: all but the aggregate-only ones (C8)."""
+    return {k: spec for k, spec in policy.purposes.items() if not spec.aggregate_only}
+
+
 def actor_personal_purposes(policy: Policy, actor: Actor) -> set[str]:
-    """The actor's purposes that may use one person's data (not the aggregate-only ones)."""
-    return {p for p in actor_purposes(policy, actor) if not policy.purposes[p].aggregate_only}
+    """The actor's purposes that may use one person's data."""
+    return actor_purposes(policy, actor) & set(personal_purposes(policy))
 
 
 def actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
@@ -34,8 +39,13 @@ def actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
     if purpose not in policy.purposes:
         return "unknown_purpose"
     if purpose not in actor_purposes(policy, actor):
-        return "scope_not_permitted" if actor.kind == "system" else "role_not_permitted"
+        return outside_reason(actor)
     return ""
+
+
+def outside_reason(actor: Actor) -> str:
+    """How a purpose outside the actor's reach is refused: a system's scope, a staff role."""
+    return "scope_not_permitted" if actor.kind == "system" else "role_not_permitted"
 
 
 def purpose_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
