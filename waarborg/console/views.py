@@ -23,7 +23,7 @@ from waarborg.access.selectors import staff_actor
 from waarborg.console.rows import access_rows, field_rows, history_rows, purpose_names
 from waarborg.core.actors import Actor
 from waarborg.core.i18n import current_language
-from waarborg.gate.ledger import gate_access_log, gate_ledger, gate_own_accesses
+from waarborg.gate.ledger import gate_own_accesses, gate_subject_records
 from waarborg.gate.lookup import gate_search
 from waarborg.gate.services import Allowed, gate_fields, gate_purposes
 from waarborg.policy.documents import register_context
@@ -103,11 +103,10 @@ def subject(
 
 def _subject_records(actor: Actor, subject_id: uuid.UUID) -> dict[str, Any]:
     """The consent and objection history and the access log, each only where the gate allows."""
-    events = gate_ledger(actor=actor, subject_id=subject_id, ledger="all")
-    log = gate_access_log(actor=actor, subject_id=subject_id)
+    events, log = gate_subject_records(actor=actor, subject_id=subject_id)
     return {
-        "history": history_rows(events) if isinstance(events, list) else None,
-        "accesses": access_rows(log) if isinstance(log, list) else None,
+        "history": None if events is None else history_rows(events),
+        "accesses": None if log is None else access_rows(log),
     }
 
 

@@ -90,3 +90,21 @@ def gate_own_accesses(*, actor: Actor, limit: int = 15) -> list[AuditEntry]:
     """What ``actor`` itself did lately (ids and decisions, no values): not a read of anyone's
     data, so not audited."""
     return audit_recent(actor_label=actor.label, limit=limit)
+
+
+def gate_subject_records(
+    *, actor: Actor, subject_id: UUID
+) -> tuple[list[PurposeEvent] | None, list[AuditEntry] | None]:
+    """For a staff page about one subject: the history and the access log, each None where the
+    actor's role has no business with it (then nothing is asked, so nothing is logged: the page,
+    not the person at it, would be the one asking). Where it has, each is a gate read as above,
+    audited; a refusal about the subject (erased, restricted) gives None too."""
+    policy = policy_current().policy
+    history = access = None
+    if _ledger_purposes(policy, actor, "all"):
+        events = gate_ledger(actor=actor, subject_id=subject_id, ledger="all")
+        history = events if isinstance(events, list) else None
+    if decides_objections(policy, actor):
+        log = gate_access_log(actor=actor, subject_id=subject_id)
+        access = log if isinstance(log, list) else None
+    return history, access

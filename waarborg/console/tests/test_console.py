@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -251,3 +253,34 @@ def test_the_privacy_officer_reads_the_register_in_the_console():
         "Record of processing activities"
         not in support.get(reverse("console:home")).content.decode()
     )
+
+
+def test_the_subject_page_shows_history_and_access_log_only_to_roles_that_may_see_them():
+    from waarborg.audit.models import AuditEntry
+    from waarborg.vault.ledger import consent_record
+
+    subject_id = _customer()
+    consent_record(
+        actor=Actor.job("test"),
+        subject_id=uuid.UUID(subject_id),
+        purpose="offers",
+        granted=True,
+        text_version="offers-2026-1",
+        channel="web",
+    )
+    url = reverse("console:subject", args=[subject_id])
+    pages = {
+        role: _login(role).get(url + "?purpose=administration", HTTP_ACCEPT_LANGUAGE="en")
+        for role in ("marketing", "support", "privacy_officer")
+    }
+    texts = {role: page.content.decode() for role, page in pages.items()}
+    # Marketing: the consent history of its own purposes, not who accessed the person.
+    assert "offers-2026-1" in texts["marketing"] and "Access log" not in texts["marketing"]
+    # Support: neither, and no refused reads of them logged on its behalf.
+    assert "Consent and objection history" not in texts["support"]
+    assert "Access log" not in texts["support"]
+    support_reads = AuditEntry.objects.filter(actor="staff:support")
+    assert not support_reads.filter(action__in=["ledger.read", "access_log.read"]).exists()
+    # The privacy officer: who accessed the data, marketing's refused read among it.
+    assert "Access log" in texts["privacy_officer"]
+    assert "marketing" in texts["privacy_officer"]
