@@ -338,7 +338,7 @@ def _register_purpose(policy: Policy, key: str, purpose: Purpose, lang: str) -> 
     return {
         "key": key,
         "name": localized(purpose.name, lang),
-        "description": localized(purpose.description, lang),
+        "description": localized(purpose.record or purpose.description, lang),
         "basis": _basis(purpose),
         "aggregate_only": purpose.aggregate_only,
         "subject_kinds": sentence(

@@ -145,6 +145,9 @@ class ConsentRules(Strict):
 class Purpose(Strict):
     name: I18n
     description: I18n
+    # How the Art. 30 record describes the purpose, to an auditor (the description speaks to the
+    # customer); the description when absent.
+    record: I18n | None = None
     basis: LegalBasis
     legal_reference: Text | None = None
     categories: list[CategoryKey] = Field(min_length=1)

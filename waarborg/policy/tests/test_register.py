@@ -3,6 +3,7 @@ and as a readable page (one section per purpose), in Dutch and English."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -267,3 +268,12 @@ def test_every_text_of_the_register_is_in_dutch():
     page = parse(register_html("nl"))
     assert untranslated_in(page.text()) == []
     assert "to be confirmed" not in page.text()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_it_speaks_to_an_auditor_not_to_the_customer(lang):
+    """The record describes each purpose in the third person (``record``), never as "your"."""
+    found = sections(parse(register_html(lang)))
+    second_person = re.compile(r"\b(your|you|uw|u)\b", re.IGNORECASE)
+    purposes = {name: terms[TERMS[lang][0]] for name, terms in found.items()}
+    assert {n: d for n, d in purposes.items() if second_person.search(d)} == {}
