@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from waarborg.vault import keys
 from waarborg.vault.models import VaultKey
+from waarborg.vault.validation import email_key
 
 _index_keys: dict[str, bytes] = {}
 _AAD = b"vaultkey:blind_index"
@@ -55,8 +56,9 @@ def _digest(kind: str, normal: str) -> str:
 
 
 def email_index(email: str) -> str:
-    """Blind index of an e-mail address (trimmed, lower case)."""
-    return _digest("email", email.strip().lower())
+    """Blind index of an e-mail address in its canonical form (``validation.email_key``), so
+    look-alike spellings of one address find the same person."""
+    return _digest("email", email_key(email) or email.strip().lower())
 
 
 def phone_index(e164: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 
 import phonenumbers
@@ -23,6 +24,7 @@ GENDERS: dict[str, Text] = {
     "not_stated": _("not stated"),
 }
 MAX_LENGTH = 200
+INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}  # control, format (bidi overrides), surrogate, ...
 
 
 class InvalidFields(Refusal):
@@ -37,10 +39,34 @@ class InvalidFields(Refusal):
 
 
 def _email(value: str) -> str:
+    """An address in one canonical form, so look-alikes are one person: full-width and other
+    compatibility forms folded (NFKC), the part before the @ in plain ASCII, the domain checked
+    by IDNA and in one alphabet per label (no Latin mixed with Cyrillic or Greek)."""
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        found = validate_email(
+            unicodedata.normalize("NFKC", value), check_deliverability=False, allow_smtputf8=False
+        )
     except EmailNotValidError:
         raise _Bad(_("This is not a valid e-mail address.")) from None
+    if any(len(_scripts(label)) > 1 for label in found.domain.split(".")):
+        raise _Bad(_("The domain of this address mixes alphabets; check how it is spelled."))
+    return str(found.normalized)
+
+
+def _scripts(label: str) -> set[str]:
+    """The alphabets of a domain label's letters (LATIN, CYRILLIC, GREEK, ...)."""
+    return {unicodedata.name(c, "?").split()[0] for c in label if c.isalpha()}
+
+
+def email_key(value: str) -> str | None:
+    """What the blind index of an address is made of: the canonical address in ASCII (IDNA
+    domain), lower case; None when it is no valid address."""
+    try:
+        clean = _email(" ".join(value.split()))
+    except _Bad:
+        return None
+    local, _at, domain = clean.rpartition("@")
+    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
 
 
 def _phone(value: str) -> str:
@@ -98,6 +124,9 @@ _CHECKS: dict[str, Callable[[str], str]] = {
 def _clean_one(field: str, raw: object) -> str:
     if not isinstance(raw, str):
         raise _Bad(_("This must be text."))
+    if any(unicodedata.category(c) in INVISIBLE and c not in "\t\n\r" for c in raw):
+        # Control characters and bidirectional overrides make a value read other than it is.
+        raise _Bad(_("This contains invisible control characters."))
     value = " ".join(raw.split())
     if not value:
         raise _Bad(_("This field is empty."))
