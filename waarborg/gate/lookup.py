@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +20,7 @@ from waarborg.gate.services import (
     audit_answer,
     gate_fields,
     gate_purpose_refusal,
+    gate_reach,
 )
 from waarborg.vault.selectors import subject_ids_by_email, subject_ids_by_phone, subject_standing
 from waarborg.vault.validation import phone_e164
@@ -48,7 +49,9 @@ def gate_lookup(*, actor: Actor, purpose: str, email: str) -> list[Match] | Refu
     if refusal:
         return Refused(refusal)
     found = []
-    for subject_id in matches:
+    # An unknown address reads one subject that cannot exist: it costs what a known but refused
+    # person costs (one read, one audit entry), so the time of the answer tells nothing either.
+    for subject_id in matches or [uuid4()]:
         result = gate_fields(actor=actor, purpose=purpose, subject=subject_id)
         if isinstance(result, Allowed):
             found.append(Match(id=subject_id, purpose=purpose, fields=result.fields))
@@ -65,12 +68,19 @@ def gate_search(*, actor: Actor, query: str) -> Found:
     """Staff search by e-mail address, phone number or id. The ids found carry no values: a page
     asks ``gate_fields`` for a purpose to see any."""
     query = query.strip()[:320]
-    by, ids = _match(query)
+    by, matched = _match(query)
     if by == "":
         return Found(error=_("Search by e-mail address, phone number or id."))
+    # A person none of the actor's purposes may read is answered as unknown: the search must not
+    # tell a role that someone is a customer. The log keeps who was withheld and why.
+    reasons = {i: gate_reach(actor=actor, subject_id=i) for i in matched}
+    ids = [i for i in matched if not reasons[i]]
     detail: dict[str, Any] = {"by": by, "matches": len(ids)}
     if len(ids) > 1:
         detail["subjects"] = [str(i) for i in ids]  # who was revealed, not what was typed
+    withheld = {str(i): r for i, r in reasons.items() if r}
+    if withheld:
+        detail["withheld"] = withheld
     audit_record(
         actor=actor,
         action="console.search",

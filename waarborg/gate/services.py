@@ -90,6 +90,13 @@ def _decide(actor: Actor, purpose: str, subject_id: UUID) -> tuple[Decision, Sub
     return Decision(True, _visible(policy, spec, found)), found
 
 
+def gate_reach(*, actor: Actor, subject_id: UUID) -> str:
+    """ "" when at least one of ``actor``'s purposes may read this subject; otherwise the reason
+    for its first purpose. Not audited: the caller audits its own answer (a search)."""
+    reasons = [_decide(actor, p, subject_id)[0].reason for p in gate_purposes(actor=actor)]
+    return "" if "" in reasons else (reasons[0] if reasons else "role_not_permitted")
+
+
 def _subject_id(subject: Subject | UUID) -> UUID:
     """The subject asked about, also when the answer is a refusal: probing must be visible."""
     return subject.id if isinstance(subject, Subject) else subject

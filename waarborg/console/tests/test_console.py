@@ -284,3 +284,20 @@ def test_the_subject_page_shows_history_and_access_log_only_to_roles_that_may_se
     # The privacy officer: who accessed the data, marketing's refused read among it.
     assert "Access log" in texts["privacy_officer"]
     assert "marketing" in texts["privacy_officer"]
+
+
+def test_a_search_answers_a_person_the_role_may_not_read_as_unknown():
+    from waarborg.audit.models import AuditEntry
+
+    subject_id = _customer()  # no consent for newsletters or offers
+    marketing = _login("marketing")
+    page = marketing.post(reverse("console:search"), {"q": "karel.klant@example.nl"})
+    unknown = marketing.post(reverse("console:search"), {"q": "nobody@example.nl"})
+    assert subject_id not in page.content.decode()
+    assert page.status_code == unknown.status_code == 200
+    first, second = AuditEntry.objects.filter(action="console.search").order_by("id")
+    assert first.detail["matches"] == 0
+    assert first.detail["withheld"] == {subject_id: "no_consent"}  # the log keeps why
+    assert "withheld" not in second.detail
+    support = _login("support")
+    assert subject_id in support.post(reverse("console:search"), {"q": subject_id}).content.decode()
