@@ -49,6 +49,7 @@ class ConsentIn(In):
 
 class ConsentConfirmIn(In):
     purpose: Text = Field(max_length=64)
+    code: Text = Field(max_length=64, description="the single-use code of the confirmation link")
 
 
 class ObjectionIn(In):
@@ -81,6 +82,8 @@ class StateOut(Schema):
     purpose: str
     consent: str
     objected: bool
+    # A grant under double opt-in: put this code in the link you e-mail the person (shown once).
+    confirmation_code: str | None = None
 
 
 class EventOut(Schema):

@@ -124,7 +124,8 @@ def gate_check_view(request: HttpRequest, payload: s.GateCheckIn) -> dict[str, A
 
 
 def _state_body(state: Any) -> dict[str, Any]:
-    return {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    body = {"purpose": state.purpose, "consent": state.consent, "objected": state.objected}
+    return {**body, "confirmation_code": state.confirmation_code or None}
 
 
 @v1.post("/subjects/{subject_id}/consents", response={201: s.StateOut, **WRITE})
@@ -142,9 +143,11 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
 
 @v1.post("/subjects/{subject_id}/consents/confirm", response={200: s.StateOut, **WRITE})
 def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentConfirmIn) -> Any:
-    """Double opt-in, step two: call this when the subject opens the link you e-mailed them."""
+    """Double opt-in, step two: call this when the person opens the link you e-mailed them,
+    with the code that link carries (given when the consent was recorded)."""
     actor = _actor(request)
-    state = gate_consent_confirm(actor=actor, subject_id=subject_id, purpose=payload.purpose)
+    purpose, code = payload.purpose, payload.code
+    state = gate_consent_confirm(actor=actor, subject_id=subject_id, purpose=purpose, code=code)
     return _state_body(state)
 
 

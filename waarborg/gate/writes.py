@@ -108,11 +108,13 @@ def gate_consent_record(
     )
 
 
-def gate_consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
+def gate_consent_confirm(
+    *, actor: Actor, subject_id: UUID, purpose: str, code: str
+) -> PurposeState:
+    """Double opt-in, step two: ``code`` is the single-use code from the person's link."""
     confirm = ledger.consent_confirm
-    return _ledger_call(
-        confirm, "consent.confirm", actor=actor, subject_id=subject_id, purpose=purpose
-    )
+    ids = {"actor": actor, "subject_id": subject_id, "purpose": purpose}
+    return _ledger_call(confirm, "consent.confirm", code=code, **ids)
 
 
 def gate_objection_record(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:

@@ -4,8 +4,12 @@ written with its audit entry in one transaction by ``_ledger_write``."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -88,6 +92,14 @@ def _ledger_write(actor: Actor, subject_id: UUID, purpose: str, step: Step) -> P
     return state
 
 
+# How long the code in a confirmation link can be used.
+CONFIRM_WITHIN = timedelta(days=7)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
 def _consent(state: PurposeState) -> dict[str, Any]:
     return {"state": state.consent}
 
@@ -127,12 +139,17 @@ def consent_record(
     rules = consent_rules(purpose)
     _check_channel(rules, channel)
 
+    code = secrets.token_urlsafe(16) if granted and rules.double_opt_in else ""
+
     def change(subject: Subject, state: PurposeState) -> str:
+        state.confirm_digest, state.confirm_expires = "", None
         if not granted:
             state.consent = PurposeState.Consent.WITHDRAWN
             return ""
-        if rules.double_opt_in:
+        if code:  # waits for the person: only the code in the link they receive confirms it
             state.consent = PurposeState.Consent.PENDING
+            state.confirm_digest = _digest(code)
+            state.confirm_expires = timezone.now() + CONFIRM_WITHIN
             return ""
         state.consent = PurposeState.Consent.GRANTED
         return _lift_objection(state)
@@ -140,15 +157,23 @@ def consent_record(
     kind = PurposeEvent.Kind.CONSENT_GIVEN if granted else PurposeEvent.Kind.CONSENT_WITHDRAWN
     proof = {"text_version": text_version, "channel": channel, "source": source}
     step = Step(kind, f"consent.{'grant' if granted else 'withdraw'}", change, proof, _consent)
-    return _ledger_write(actor, subject_id, purpose, step)
+    state = _ledger_write(actor, subject_id, purpose, step)
+    state.confirmation_code = code
+    return state
 
 
-def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str) -> PurposeState:
-    """The second step of double opt-in: the subject clicked the link sent to the address."""
+def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str, code: str) -> PurposeState:
+    """The second step of double opt-in: the person followed the link sent to their address,
+    which carries the single-use code ``consent_record`` issued. Without that code, or once it
+    has been used or has expired, nothing is confirmed."""
 
     def change(subject: Subject, state: PurposeState) -> str:
         if state.consent != PurposeState.Consent.PENDING:
             raise VaultError("nothing_pending", _("No consent awaits confirmation."))
+        expired = state.confirm_expires is None or state.confirm_expires < timezone.now()
+        if expired or not hmac.compare_digest(state.confirm_digest, _digest(code)):
+            raise VaultError("bad_code", _("This confirmation link is not valid or has expired."))
+        state.confirm_digest, state.confirm_expires = "", None
         state.consent = PurposeState.Consent.GRANTED
         return _lift_objection(state)
 

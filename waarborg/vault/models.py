@@ -102,10 +102,26 @@ class PurposeState(models.Model):
     objected = models.BooleanField(default=False)
     compelling_grounds = models.TextField(blank=True)
     updated_at = models.DateTimeField()
+    # Double opt-in: the SHA-256 of the single-use code sent in the confirmation link, and until
+    # when it may be used; empty once confirmed.
+    confirm_digest = models.CharField(max_length=64, blank=True)
+    confirm_expires = models.DateTimeField(null=True)
+
+    # The code itself, only on the instance that ``ledger.consent_record`` returns (never stored).
+    confirmation_code = ""
 
     # compelling_grounds: free text about the person, stored encrypted under their key.
     PERSONAL = {"compelling_grounds": "user"}
-    NOT_PERSONAL = {"id", "subject", "purpose", "consent", "objected", "updated_at"}
+    NOT_PERSONAL = {
+        "id",
+        "subject",
+        "purpose",
+        "consent",
+        "objected",
+        "updated_at",
+        "confirm_digest",
+        "confirm_expires",
+    }
 
     class Meta:
         constraints = [

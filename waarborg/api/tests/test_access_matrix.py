@@ -113,7 +113,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
             "channel": "web",
         },
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
-        "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose},
+        "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
     }
     if method == "get":
         query = {

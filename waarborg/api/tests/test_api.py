@@ -115,7 +115,7 @@ def test_newsletter_needs_consent_and_withdrawal_is_as_easy(api_for):
     assert given.status_code == 201
     assert given.json()["consent"] == "pending"  # double opt-in: not yet usable
     assert api.get(url).json()["refused"] == "no_consent"
-    confirm = {"purpose": "newsletter"}
+    confirm = {"purpose": "newsletter", "code": given.json()["confirmation_code"]}
     assert api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", confirm).status_code == 200
     assert api.get(url).status_code == 200
     withdraw = {**consent, "granted": False}
@@ -136,8 +136,8 @@ def test_an_objection_to_offers_blocks_it(api_for):
         "id"
     ]
     consent = {"purpose": "offers", "granted": True, "text_version": "o-1", "channel": "web"}
-    api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
-    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "offers"})
+    code = api.post(f"/api/v1/subjects/{subject_id}/consents", consent).json()["confirmation_code"]
+    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "offers", "code": code})
     assert api.get(f"/api/v1/subjects/{subject_id}?purpose=offers").status_code == 200
     objection = api.post(f"/api/v1/subjects/{subject_id}/objections", {"purpose": "offers"})
     assert objection.status_code == 201
@@ -267,7 +267,7 @@ def test_confirming_without_a_pending_consent_is_a_clear_409(api_for):
         "id"
     ]
     response = api.post(
-        f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "newsletter"}
+        f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "newsletter", "code": "x"}
     )
     assert response.status_code == 409
     assert response.json() == {
@@ -284,9 +284,10 @@ def test_a_confirmed_new_consent_lifts_an_earlier_objection_and_says_so(api_for)
     api.post(f"/api/v1/subjects/{subject_id}/objections", {"purpose": "newsletter"})
     url = f"/api/v1/subjects/{subject_id}?purpose=newsletter"
     consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-2", "channel": "web"}
-    api.post(f"/api/v1/subjects/{subject_id}/consents", consent)
+    code = api.post(f"/api/v1/subjects/{subject_id}/consents", consent).json()["confirmation_code"]
     assert api.get(url).json()["refused"] == "objected"  # not until the subject confirms
-    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", {"purpose": "newsletter"})
+    confirm = {"purpose": "newsletter", "code": code}
+    api.post(f"/api/v1/subjects/{subject_id}/consents/confirm", confirm)
     assert api.get(url).status_code == 200
     from waarborg.vault.models import PurposeEvent
 
@@ -500,3 +501,39 @@ def test_a_write_refused_by_the_vault_is_audited(api_for):
     assert answer.status_code == 409
     entry = AuditEntry.objects.filter(action="api.refused").get()
     assert (str(entry.subject_id), entry.reason) == (subject_id, "erased")
+
+
+def test_a_double_opt_in_is_confirmed_only_with_the_code_from_the_persons_link(api_for):
+    api = api_for("administration", "newsletter", lang="en")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-3", "channel": "web"}
+    code = api.post(f"/api/v1/subjects/{subject_id}/consents", consent).json()["confirmation_code"]
+    confirm_url = f"/api/v1/subjects/{subject_id}/consents/confirm"
+    # The system that recorded the grant cannot confirm it by itself.
+    guessed = api.post(confirm_url, {"purpose": "newsletter", "code": "guess"})
+    assert guessed.status_code == 422
+    assert guessed.json()["message"] == "This confirmation link is not valid or has expired."
+    assert api.post(confirm_url, {"purpose": "newsletter"}).status_code == 422  # no code at all
+    assert api.post(confirm_url, {"purpose": "newsletter", "code": code}).status_code == 200
+    # Single use: the same link does nothing a second time.
+    assert api.post(confirm_url, {"purpose": "newsletter", "code": code}).status_code == 409
+
+
+def test_a_confirmation_link_expires_after_seven_days(api_for):
+    import time_machine
+    from django.utils import timezone
+
+    api = api_for("administration", "newsletter")
+    subject_id = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()[
+        "id"
+    ]
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-4", "channel": "web"}
+    code = api.post(f"/api/v1/subjects/{subject_id}/consents", consent).json()["confirmation_code"]
+    with time_machine.travel(timezone.now() + timezone.timedelta(days=7, minutes=1)):
+        late = api.post(
+            f"/api/v1/subjects/{subject_id}/consents/confirm",
+            {"purpose": "newsletter", "code": code},
+        )
+    assert late.status_code == 422 and late.json()["code"] == "bad_code"

@@ -49,7 +49,7 @@ def _answers(api_for) -> dict[str, Call]:
         "erased": lambda a, h: a.patch(f"{S}/{gone}", {"fields": {"city": "Ede"}}, **h),
         "no_consent": lambda a, h: a.get(f"{S}/{sid}?purpose=newsletter", **h),
         "nothing_pending": lambda a, h: a.post(
-            f"{S}/{sid}/consents/confirm", {"purpose": "newsletter"}, **h
+            f"{S}/{sid}/consents/confirm", {"purpose": "newsletter", "code": "x"}, **h
         ),
         "bad_channel": lambda a, h: a.post(
             f"{S}/{sid}/consents",

@@ -46,6 +46,7 @@ from waarborg.vault.validation import InvalidFields
 pytestmark = pytest.mark.django_db
 
 SUPPORT = staff("support")
+CODES: dict[uuid.UUID, str] = {}  # the code of each confirmation link a case prepared
 MARKETING = staff("marketing")
 
 
@@ -125,11 +126,13 @@ CASES = [
     ),
     Case(
         "consent_confirm",
-        lambda s: consent_confirm(actor=SIGNUP, subject_id=s.id, purpose="offers"),
+        lambda s: consent_confirm(
+            actor=SIGNUP, subject_id=s.id, purpose="offers", code=CODES[s.id]
+        ),
         "consent.confirm",
         SIGNUP.label,
         purpose="offers",
-        prepare=lambda s: grant_by_email(s, "offers", confirm=False),
+        prepare=lambda s: CODES.update({s.id: grant_by_email(s, "offers", confirm=False)}),
     ),
     Case(
         "objection",
@@ -283,7 +286,9 @@ def test_subject_create_with_acceptance_audits_both_or_neither():
             InvalidFields,
         ),
         (
-            lambda s: consent_confirm(actor=SIGNUP, subject_id=s.id, purpose="newsletter"),
+            lambda s: consent_confirm(
+                actor=SIGNUP, subject_id=s.id, purpose="newsletter", code="no-such-code"
+            ),
             VaultError,
         ),
         (lambda s: object_to(s, "administration"), VaultError),

@@ -65,7 +65,7 @@ def audience(actor: Actor, purpose: str, queryset: QuerySet[Subject]) -> QuerySe
 
 
 # (name, purpose, actor, how the subject got there, reason the gate gives)
-CASES: list[tuple[str, str, Actor, Callable[[Subject], None], str]] = [
+CASES: list[tuple[str, str, Actor, Callable[[Subject], object], str]] = [
     ("never_asked", "newsletter", MARKETING, lambda s: None, "no_consent"),
     (
         "email_unconfirmed",

@@ -65,7 +65,7 @@ def free_customer(actor: Actor = SIGNUP, *, kind: str = "customer", **changes: A
 
 def grant(subject: Subject, purpose: str, *, channel: str = "web") -> None:
     """Consent in force: given and, where the purpose asks for double opt-in, confirmed."""
-    consent_record(
+    state = consent_record(
         actor=SIGNUP,
         subject_id=subject.id,
         purpose=purpose,
@@ -75,12 +75,14 @@ def grant(subject: Subject, purpose: str, *, channel: str = "web") -> None:
     )
     rules = policy_current().policy.purposes[purpose].consent
     if rules is not None and rules.double_opt_in:
-        consent_confirm(actor=SIGNUP, subject_id=subject.id, purpose=purpose)
+        code = state.confirmation_code
+        consent_confirm(actor=SIGNUP, subject_id=subject.id, purpose=purpose, code=code)
 
 
-def grant_by_email(subject: Subject, purpose: str, *, confirm: bool) -> None:
-    """Consent given by e-mail: pending until the subject follows the link (double opt-in)."""
-    consent_record(
+def grant_by_email(subject: Subject, purpose: str, *, confirm: bool) -> str:
+    """Consent given by e-mail: pending until the subject follows the link (double opt-in).
+    Returns the code of that link."""
+    state = consent_record(
         actor=SIGNUP,
         subject_id=subject.id,
         purpose=purpose,
@@ -89,7 +91,9 @@ def grant_by_email(subject: Subject, purpose: str, *, confirm: bool) -> None:
         channel="email",
     )
     if confirm:
-        consent_confirm(actor=SIGNUP, subject_id=subject.id, purpose=purpose)
+        code = state.confirmation_code
+        consent_confirm(actor=SIGNUP, subject_id=subject.id, purpose=purpose, code=code)
+    return state.confirmation_code
 
 
 def withdraw(subject: Subject, purpose: str) -> None:
