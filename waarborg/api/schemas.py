@@ -47,6 +47,11 @@ class ConsentIn(In):
     channel: Text = Field(max_length=16)
 
 
+class LookupIn(In):
+    email: Text = Field(max_length=320)
+    purpose: Text = Field(max_length=64)
+
+
 class ConsentConfirmIn(In):
     purpose: Text = Field(max_length=64)
     code: Text = Field(max_length=64, description="the single-use code of the confirmation link")

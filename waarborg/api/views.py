@@ -86,6 +86,28 @@ def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> Status[dic
     return Status(201, {"id": subject.id})
 
 
+# Before the routes with {subject_id}: "lookup" must not be read as an id.
+def _lookup(request: HttpRequest, email: str, purpose: str) -> Any:
+    found = gate_lookup(actor=_actor(request), purpose=purpose, email=email)
+    if isinstance(found, Refused):
+        return _refusal(found)
+    return {"subjects": [{"id": m.id, "purpose": m.purpose, "fields": m.fields} for m in found]}
+
+
+@v1.get("/subjects", response={200: s.SubjectList, **READ})
+def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
+    """Find by e-mail address. A refusal that depends on the person answers 404 like an unknown
+    address, so a lookup cannot test whether someone is a customer. Prefer the POST form: an
+    address in a URL ends up in access logs."""
+    return _lookup(request, query.email, query.purpose)
+
+
+@v1.post("/subjects/lookup", response={200: s.SubjectList, **READ})
+def subject_lookup_post(request: HttpRequest, payload: s.LookupIn) -> Any:
+    """Find by e-mail address, with the address in the body (kept out of access logs)."""
+    return _lookup(request, payload.email, payload.purpose)
+
+
 @v1.patch("/subjects/{subject_id}", response={200: s.Created, **WRITE})
 def subject_update(
     request: HttpRequest, subject_id: UUID, payload: s.SubjectPatch
@@ -101,16 +123,6 @@ def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQue
     if isinstance(result, Refused):
         return _refusal(result)
     return {"id": subject_id, "purpose": query.purpose, "fields": result.fields}
-
-
-@v1.get("/subjects", response={200: s.SubjectList, **READ})
-def subject_lookup(request: HttpRequest, query: Query[LookupQuery]) -> Any:
-    """Find by e-mail address. A refusal that depends on the person answers 404 like an unknown
-    address, so a lookup cannot test whether someone is a customer."""
-    found = gate_lookup(actor=_actor(request), purpose=query.purpose, email=query.email)
-    if isinstance(found, Refused):
-        return _refusal(found)
-    return {"subjects": [{"id": m.id, "purpose": m.purpose, "fields": m.fields} for m in found]}
 
 
 @v1.post("/gate/check", response={200: s.Decision, **COMMON})

@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("get", "/api/v1/subjects/{subject_id}"): lambda p, s, q: 200 if _readable(p, q, s) else 403,
     ("get", "/api/v1/subjects"): lambda p, s, q: 200 if _readable(p, q, s) else 403,
+    ("post", "/api/v1/subjects/lookup"): lambda p, s, q: 200 if _readable(p, q, s) else 403,
     ("post", "/api/v1/gate/check"): lambda p, s, q: 200,
     ("post", "/api/v1/subjects/{subject_id}/consents"): lambda p, s, q: (
         403 if q not in s else 201 if p.purposes[q].basis == "consent" else 422
@@ -114,6 +115,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
         },
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
         "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
+        "/api/v1/subjects/lookup": {"email": A["email"], "purpose": purpose},
     }
     if method == "get":
         query = {

@@ -537,3 +537,15 @@ def test_a_confirmation_link_expires_after_seven_days(api_for):
             {"purpose": "newsletter", "code": code},
         )
     assert late.status_code == 422 and late.json()["code"] == "bad_code"
+
+
+def test_a_lookup_by_post_keeps_the_address_out_of_the_url(api_for):
+    api = api_for("administration")
+    created = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()
+    body = {"email": FREE["email"], "purpose": "administration"}
+    found = api.post("/api/v1/subjects/lookup", body)
+    assert found.status_code == 200
+    assert [s["id"] for s in found.json()["subjects"]] == [created["id"]]
+    assert (
+        api.post("/api/v1/subjects/lookup", {**body, "email": "no@example.nl"}).status_code == 404
+    )
