@@ -21,6 +21,7 @@ STATUS = {
     "erased": 409,
     "restricted": 409,
     "nothing_pending": 409,
+    "email_taken": 409,
     "role_not_permitted": 403,
     "scope_not_permitted": 403,
     "aggregate_only": 403,

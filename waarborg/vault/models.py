@@ -43,9 +43,16 @@ class Subject(models.Model):
     }
 
     class Meta:
+        constraints = [
+            # An address belongs to one living person (services.subject_create/update answer
+            # email_taken); also the index of selectors.subject_ids_by_email.
+            models.UniqueConstraint(
+                fields=["email_index"],
+                condition=models.Q(erased_at__isnull=True, email_index__isnull=False),
+                name="vault_subject_email_unique",
+            ),
+        ]
         indexes = [
-            # selectors.subject_ids_by_email (blind-index lookup)
-            models.Index(fields=["email_index"], name="vault_subject_email_idx"),
             # selectors.subject_ids_by_phone (blind-index lookup)
             models.Index(fields=["phone_index"], name="vault_subject_phone_idx"),
             # keys rotate: rows still wrapped by an older KEK

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,7 @@ ERASED = _("This person's data has been erased.")
 UNKNOWN = _("Unknown data subject.")
 RESTRICTED = _("Processing is restricted; data is only stored.")
 NOT_WRITABLE = _("None of this system's purposes covers this field.")
+EMAIL_TAKEN = _("This e-mail address already belongs to another person on file.")
 
 
 def subject_dek(subject: Subject) -> bytes:
@@ -74,6 +76,18 @@ def _apply(subject: Subject, dek: bytes, clean: Mapping[str, str | None]) -> Non
     if "phone" in clean:
         phone = clean["phone"]
         subject.phone_index = phone_index(phone) if phone else None
+
+
+def _save_unique(subject: Subject, **how: Any) -> None:
+    """Save, refusing an e-mail address another living person has (a unique index decides, so
+    two requests at once cannot both take it)."""
+    try:
+        with transaction.atomic():
+            subject.save(**how)
+    except IntegrityError as exc:
+        if "email" not in str(exc):
+            raise
+        raise VaultError("email_taken", EMAIL_TAKEN) from None
 
 
 def _check_writable(
@@ -132,7 +146,7 @@ def subject_create(
     with transaction.atomic():
         if accepted_policy_version is not None:
             version_check(accepted_policy_version)
-        subject.save(force_insert=True)
+        _save_unique(subject, force_insert=True)
         audit_record(
             actor=actor,
             action="subject.create",
@@ -161,7 +175,7 @@ def subject_update(*, actor: Actor, subject_id: UUID, fields: Mapping[str, objec
         )
         _apply(subject, subject_dek(subject), clean)
         subject.updated_at = timezone.now()
-        subject.save(update_fields=["values", "email_index", "phone_index", "updated_at"])
+        _save_unique(subject, update_fields=["values", "email_index", "phone_index", "updated_at"])
         audit_record(
             actor=actor, action="subject.update", subject_id=subject.id, fields=list(clean)
         )

@@ -6,6 +6,7 @@ endpoint or a changed policy is covered without editing a list here.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -14,7 +15,8 @@ from waarborg.api.views import api
 from waarborg.core.actors import Actor
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.services import subject_create
+from waarborg.vault.selectors import subject_ids_by_email
+from waarborg.vault.services import subject_create, subject_erase
 from waarborg.vault.tests.factories import grant
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +36,11 @@ B = {**A, "name": "Bram Beta", "email": "bram.beta@example.nl", "street": "Brink
 
 
 def _customer(fields: dict[str, str]) -> str:
+    """A fresh customer with these fields; the address of an earlier one is freed first (an
+    address belongs to one living person)."""
     actor = Actor.job("test")
+    for earlier in subject_ids_by_email(fields["email"]):
+        subject_erase(actor=actor, subject_id=earlier, reason="next case")
     subject = subject_create(actor=actor, product="aplanner-pro", fields=fields)
     for purpose, spec in policy_current().policy.purposes.items():
         if spec.consent:
@@ -103,7 +109,8 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
     bodies = {
         "/api/v1/subjects": {
             "product": "aplanner-free",
-            "fields": {"name": "Nieuw", "email": "nieuw@example.nl"},
+            # A new address each time: an address belongs to one living person.
+            "fields": {"name": "Nieuw", "email": f"nieuw.{uuid.uuid4().hex[:10]}@example.nl"},
         },
         "/api/v1/subjects/{subject_id}": {"fields": {"city": "Zwolle"}},
         "/api/v1/gate/check": {"subject": subject_id, "purpose": purpose},

@@ -370,8 +370,11 @@ def test_a_ledger_is_refused_like_a_read_and_every_probe_is_audited(api_for):
     officer = Actor.job("test")
     api = api_for("administration", "newsletter", lang="en")
     ids = [
-        api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).json()["id"]
-        for _ in range(2)
+        api.post(
+            "/api/v1/subjects",
+            {"product": "aplanner-free", "fields": {**FREE, "email": f"p{n}@example.nl"}},
+        ).json()["id"]
+        for n in range(2)
     ]
     subject_restrict(actor=officer, subject_id=ids[0], reason="disputed accuracy")
     subject_erase(actor=officer, subject_id=ids[1], reason="request")
@@ -447,6 +450,7 @@ def test_a_system_records_only_fields_its_purposes_cover(api_for):
     refused = AuditEntry.objects.filter(action="subject.update", decision="refused").get()
     assert (refused.fields, refused.reason) == (["iban"], "scope_not_permitted")
     pro = {**FREE, "street": "Markt", "house_number": "1", "postcode": "1234 AB", "city": "Ede"}
+    pro["email"] = "paid.customer@example.nl"
     paid = {"product": "aplanner-pro", "fields": {**pro, "iban": "NL91ABNA0417164300"}}
     assert admin.post("/api/v1/subjects", paid).status_code == 403
     assert api_for("administration", "invoicing").post("/api/v1/subjects", paid).status_code == 201
@@ -548,4 +552,29 @@ def test_a_lookup_by_post_keeps_the_address_out_of_the_url(api_for):
     assert [s["id"] for s in found.json()["subjects"]] == [created["id"]]
     assert (
         api.post("/api/v1/subjects/lookup", {**body, "email": "no@example.nl"}).status_code == 404
+    )
+
+
+def test_an_address_belongs_to_one_living_person(api_for):
+    api = api_for("administration", lang="en")
+    first = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE})
+    again = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE})
+    assert first.status_code == 201
+    assert again.status_code == 409
+    assert again.json() == {
+        "code": "email_taken",
+        "message": "This e-mail address already belongs to another person on file.",
+    }
+    other = {**FREE, "email": "someone.else@example.nl"}
+    second = api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": other}).json()
+    taken = api.patch(f"/api/v1/subjects/{second['id']}", {"fields": {"email": FREE["email"]}})
+    assert taken.status_code == 409
+    from waarborg.core.actors import Actor
+    from waarborg.vault.services import subject_erase
+
+    subject_erase(actor=Actor.job("test"), subject_id=first.json()["id"], reason="request")
+    # Once erased, the address is free again.
+    assert (
+        api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).status_code
+        == 201
     )

@@ -29,8 +29,9 @@ def _population() -> list[Subject]:
     now = timezone.now()
     subjects, states = [], []
     combos = itertools.product([False, True], [False, True], kinds, STATES)
-    for erased, restricted, kind, state in combos:
-        subject = subject_build(product="aplanner-free", fields={"name": "A", "email": "a@b.nl"})
+    for n, (erased, restricted, kind, state) in enumerate(combos):
+        fields = {"name": "A", "email": f"a{n}@example.nl"}
+        subject = subject_build(product="aplanner-free", fields=fields)
         subject.kind = kind
         subject.erased_at = now if erased else None
         subject.restricted_at = now if restricted else None
