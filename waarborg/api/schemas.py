@@ -47,6 +47,17 @@ class ConsentIn(In):
     channel: Text = Field(max_length=16)
 
 
+class AcceptanceIn(In):
+    version: Text = Field(
+        min_length=12, max_length=64, description="the version's hash, or its first 12 characters"
+    )
+
+
+class AcceptanceOut(Schema):
+    version: str
+    accepted_at: str
+
+
 class LookupIn(In):
     email: Text = Field(max_length=320)
     purpose: Text = Field(max_length=64)

@@ -23,6 +23,7 @@ from waarborg.gate.writes import (
     gate_consent_confirm,
     gate_consent_record,
     gate_objection_record,
+    gate_policy_accept,
     gate_subject_create,
     gate_subject_update,
 )
@@ -168,6 +169,16 @@ def objection_create(request: HttpRequest, subject_id: UUID, payload: s.Objectio
     actor = _actor(request)
     state = gate_objection_record(actor=actor, subject_id=subject_id, purpose=payload.purpose)
     return Status(201, _state_body(state))
+
+
+@v1.post("/subjects/{subject_id}/acceptances", response={201: s.AcceptanceOut, **WRITE})
+def acceptance_create(request: HttpRequest, subject_id: UUID, payload: s.AcceptanceIn) -> Any:
+    """The person accepted this version of the privacy statement (C1), e.g. when asked again
+    after it changed."""
+    actor = _actor(request)
+    accepted = gate_policy_accept(actor=actor, subject_id=subject_id, version=payload.version)
+    body = {"version": accepted.policy_digest, "accepted_at": accepted.accepted_at.isoformat()}
+    return Status(201, body)
 
 
 def _events(request: HttpRequest, subject_id: UUID, ledger: Any) -> Any:

@@ -18,7 +18,7 @@ from waarborg.gate.services import audit_answer
 from waarborg.policy.rules import actor_refusal
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import ledger, services
-from waarborg.vault.models import PurposeState, Subject
+from waarborg.vault.models import Acceptance, PurposeState, Subject
 from waarborg.vault.selectors import subject_standing
 
 T = TypeVar("T")
@@ -121,4 +121,17 @@ def gate_objection_record(*, actor: Actor, subject_id: UUID, purpose: str) -> Pu
     record = ledger.objection_record
     return _ledger_call(
         record, "objection.record", actor=actor, subject_id=subject_id, purpose=purpose
+    )
+
+
+def gate_policy_accept(*, actor: Actor, subject_id: UUID, version: str) -> Acceptance:
+    """C1: the person accepted this version of the statement (asked again after a change). A
+    record for the contract: the caller must act for administration."""
+    accept = services.policy_accept
+    return _ledger_change(
+        actor,
+        subject_id,
+        services.RECORD_PURPOSE,
+        "policy.accept",
+        lambda: accept(actor=actor, subject_id=subject_id, digest=version, how="api"),
     )

@@ -33,7 +33,7 @@ def subjects_bulk_create(
     subjects = [subject_build(product=product, fields=fields) for product, fields, _ in items]
     now = timezone.now()
     with transaction.atomic():
-        version_check(accepted_policy_version)
+        accepted_policy_version = version_check(accepted_policy_version)
         Subject.objects.bulk_create(subjects, batch_size=1000)
         Acceptance.objects.bulk_create(
             [

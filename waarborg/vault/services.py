@@ -144,8 +144,9 @@ def subject_create(
     _check_writable(actor, "subject.create", None, fields)
     subject = subject_build(product=product, fields=fields, kind=kind)
     with transaction.atomic():
-        if accepted_policy_version is not None:
-            version_check(accepted_policy_version)
+        accepted = (
+            None if accepted_policy_version is None else version_check(accepted_policy_version)
+        )
         _save_unique(subject, force_insert=True)
         audit_record(
             actor=actor,
@@ -154,8 +155,8 @@ def subject_create(
             fields=list(subject.values),
             detail={"product": product},
         )
-        if accepted_policy_version is not None:
-            _accept(subject=subject, actor=actor, digest=accepted_policy_version, how="api")
+        if accepted is not None:
+            _accept(subject=subject, actor=actor, digest=accepted, how="api")
     return subject
 
 
@@ -224,12 +225,18 @@ def subject_lift_restriction(*, actor: Actor, subject_id: UUID, reason: str) -> 
     return _set_restricted(actor, subject_id, reason, restricted=False)
 
 
-def version_check(digest: str) -> None:
-    """Refuse a statement version that was never in force."""
-    known = PolicyVersion.objects.filter(digest=digest).exists()
-    if not known and digest != policy_current().digest:
-        message = _("This version of the privacy statement does not exist.")
-        raise InvalidFields({"accepted_policy_version": message})
+def version_check(digest: str, *, field: str = "accepted_policy_version") -> str:
+    """The full hash of a statement version that was in force, given in full or by the short
+    form the statement shows (12 characters); refused when there is no such version."""
+    digest = digest.strip().lower()
+    current = policy_current().digest
+    if len(digest) >= 12 and current.startswith(digest):
+        return current
+    matches = list(PolicyVersion.objects.filter(digest__startswith=digest)[:2])
+    if len(digest) >= 12 and len(matches) == 1:
+        return matches[0].digest
+    message = _("This version of the privacy statement does not exist.")
+    raise InvalidFields({field: message})
 
 
 def _accept(*, subject: Subject, actor: Actor, digest: str, how: str) -> Acceptance:
@@ -250,6 +257,7 @@ def _accept(*, subject: Subject, actor: Actor, digest: str, how: str) -> Accepta
 
 
 def policy_accept(*, actor: Actor, subject_id: UUID, digest: str, how: str) -> Acceptance:
+    """C1: the subject accepted this version of the statement (again, after a change)."""
     with transaction.atomic():
-        version_check(digest)
-        return _accept(subject=subject_locked(subject_id), actor=actor, digest=digest, how=how)
+        full = version_check(digest, field="version")
+        return _accept(subject=subject_locked(subject_id), actor=actor, digest=full, how=how)

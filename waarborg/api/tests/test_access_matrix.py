@@ -92,6 +92,9 @@ RULES: dict[tuple[str, str], Rule] = {
         200 if any(_objectable(p, x) for x in s) else 403
     ),
     ("get", "/api/v1/policy"): lambda p, s, q: 200,
+    ("post", "/api/v1/subjects/{subject_id}/acceptances"): lambda p, s, q: (
+        201 if "administration" in s else 403
+    ),
 }
 
 
@@ -123,6 +126,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
         "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
         "/api/v1/subjects/lookup": {"email": A["email"], "purpose": purpose},
+        "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
     }
     if method == "get":
         query = {

@@ -526,6 +526,8 @@ def test_a_double_opt_in_is_confirmed_only_with_the_code_from_the_persons_link(a
 
 
 def test_a_confirmation_link_expires_after_seven_days(api_for):
+    from datetime import timedelta
+
     import time_machine
     from django.utils import timezone
 
@@ -535,7 +537,7 @@ def test_a_confirmation_link_expires_after_seven_days(api_for):
     ]
     consent = {"purpose": "newsletter", "granted": True, "text_version": "nb-4", "channel": "web"}
     code = api.post(f"/api/v1/subjects/{subject_id}/consents", consent).json()["confirmation_code"]
-    with time_machine.travel(timezone.now() + timezone.timedelta(days=7, minutes=1)):
+    with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         late = api.post(
             f"/api/v1/subjects/{subject_id}/consents/confirm",
             {"purpose": "newsletter", "code": code},
@@ -578,3 +580,29 @@ def test_an_address_belongs_to_one_living_person(api_for):
         api.post("/api/v1/subjects", {"product": "aplanner-free", "fields": FREE}).status_code
         == 201
     )
+
+
+def test_a_changed_statement_is_accepted_again_by_its_short_version(api_for):
+    from waarborg.policy.selectors import policy_current
+    from waarborg.policy.services import policy_version_record
+
+    policy_version_record(loaded=policy_current())
+    api = api_for("administration", lang="en")
+    digest = policy_current().digest
+    created = api.post(
+        "/api/v1/subjects",
+        {"product": "aplanner-free", "fields": FREE, "accepted_policy_version": digest[:12]},
+    ).json()
+    url = f"/api/v1/subjects/{created['id']}/acceptances"
+    again = api.post(url, {"version": digest[:12]})
+    assert again.status_code == 201
+    assert again.json()["version"] == digest  # stored in full
+    unknown = api.post(url, {"version": "0" * 12})
+    assert unknown.status_code == 422
+    assert unknown.json()["fields"] == {
+        "version": "This version of the privacy statement does not exist."
+    }
+    assert api_for("newsletter").post(url, {"version": digest[:12]}).status_code == 403
+    from waarborg.vault.models import Acceptance
+
+    assert Acceptance.objects.filter(subject_id=created["id"]).count() == 2
