@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -256,18 +256,15 @@ def _build(start: int, size: int) -> Built:
     subjects: list[Subject] = []
     states: list[PurposeState] = []
     entries: list[AuditEntry] = []
+
+    def log(action: str, subject: Subject, **about: Any) -> None:
+        entries.append(audit_entry(actor=actor, action=action, subject_id=subject.id, **about))
+
     for n in range(start, start + size):
         kind, product, fields = _person(rng, n, _IBANS)
         subject = subject_build(product=product, fields=fields, kind=kind)
         subjects.append(subject)
-        entries.append(
-            audit_entry(
-                actor=actor,
-                action="subject.create",
-                subject_id=subject.id,
-                fields=list(subject.values),
-            )
-        )
+        log("subject.create", subject, fields=list(subject.values))
         for purpose, (granted, pending, withdrawn, objected) in CONSENT_MIX.items():
             r = rng.random()
             if r >= objected:
@@ -288,27 +285,15 @@ def _build(start: int, size: int) -> Built:
                     updated_at=now,
                 )
             )
-            action = "objection.record" if r >= withdrawn else "consent.grant"
-            entries.append(
-                audit_entry(actor=actor, action=action, subject_id=subject.id, purpose=purpose)
-            )
+            log("objection.record" if r >= withdrawn else "consent.grant", subject, purpose=purpose)
         fate = rng.random()
         if fate < 0.01:
-            entries.append(
-                audit_entry(
-                    actor=actor,
-                    action="subject.erase",
-                    subject_id=subject.id,
-                    fields=list(subject.values),
-                )
-            )
+            log("subject.erase", subject, fields=list(subject.values))
             subject.values, subject.wrapped_dek, subject.email_index = {}, None, None
             subject.erased_at = now
         elif fate < 0.02:
             subject.restricted_at = now
-            entries.append(
-                audit_entry(actor=actor, action="subject.restrict", subject_id=subject.id)
-            )
+            log("subject.restrict", subject)
     return subjects, states, entries
 
 
@@ -461,8 +446,7 @@ def bench_fields(prefix: str, rounds: int, sample: int, budget: float) -> list[E
     with _queries() as raw_q:
         raw(ids[0])
     say(f"  gate_fields: {len(gate_q)} queries per call, baseline {len(raw_q)}")
-    for q in gate_q:
-        say(f"    {q['time']}s  {q['sql'][:110]}")
+    _say_queries(gate_q)
 
     pair = compare_each(ids, through_gate, raw, rounds=rounds, budget=budget)
     entries = [
@@ -472,35 +456,42 @@ def bench_fields(prefix: str, rounds: int, sample: int, budget: float) -> list[E
             note=f"vs ORM get + open_values; {len(gate_q)} queries vs {len(raw_q)}",
         )
     ]
-    with no_seal() as hooked:
-        if hooked:
-            unsealed = compare_each(ids, through_gate, raw, rounds=rounds, budget=budget)
-            entries.append(
-                timing(
-                    f"{prefix}.gate_fields.unsealed",
-                    unsealed,
-                    note="what-if: no audit_seal after each commit",
-                )
-            )
-    # What the sealer costs every commit even with nothing to seal (it scans its window).
-    idle = compare_each(ids, lambda _: audit_seal(), raw, rounds=rounds, budget=budget / 2)
-    entries.append(
-        timing(
-            f"{prefix}.audit_seal_idle",
-            idle,
-            note="audit_seal() with nothing pending vs the same baseline",
-        )
+    entries += _unsealed(
+        f"{prefix}.gate_fields",
+        lambda: compare_each(ids, through_gate, raw, rounds=rounds, budget=budget),
+        note="no audit_seal after each commit",
     )
-    # The least an audited read can cost: one small INSERT in its own transaction.
-    floor = compare_each(ids, lambda _: _write_probe(), raw, rounds=rounds, budget=budget / 2)
-    entries.append(
-        timing(
-            f"{prefix}.audited_write_floor",
-            floor,
-            note="INSERT of one row + COMMIT vs the same baseline",
-        )
-    )
+    # What the sealer costs every commit even with nothing to seal (it scans its window), and the
+    # least an audited read can cost: one small INSERT in its own transaction.
+    against_raw: list[tuple[str, Callable[[Any], object], str]] = [
+        ("audit_seal_idle", lambda _: audit_seal(), "audit_seal() with nothing pending"),
+        ("audited_write_floor", lambda _: _write_probe(), "INSERT of one row + COMMIT"),
+    ]
+    for name, work, what in against_raw:
+        measured = compare_each(ids, work, raw, rounds=rounds, budget=budget / 2)
+        entries.append(timing(f"{prefix}.{name}", measured, note=f"{what} vs the same baseline"))
     return entries
+
+
+def _say_queries(queries: list[dict[str, Any]]) -> None:
+    for q in queries:
+        say(f"    {q['time']}s  {q['sql'][:110]}")
+
+
+def _unsealed(name: str, measure: Callable[[], Pair], *, note: str) -> list[Entry]:
+    """``name`` measured again without the audit sealer (what-if), if the code still has the hook
+    to switch it off."""
+    with no_seal() as hooked:
+        return [timing(f"{name}.unsealed", measure(), note=f"what-if: {note}")] if hooked else []
+
+
+def _rows(query: str, params: Any) -> list[tuple[Any, ...]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 @contextmanager
@@ -531,8 +522,6 @@ def _write_probe() -> None:
 
 
 def bench_subjects(prefix: str, rounds: int) -> list[Entry]:
-    from django.db import connection
-
     from waarborg.vault.models import Subject
 
     query, params = audience_sql()
@@ -541,10 +530,7 @@ def bench_subjects(prefix: str, rounds: int) -> list[Entry]:
         return list(audience(Subject.objects.all()).values_list("id", flat=True))
 
     def by_hand() -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+        return _rows(query, params)
 
     ours = through_gate()
     theirs = {UUID(str(row[0])) for row in by_hand()}
@@ -554,8 +540,7 @@ def bench_subjects(prefix: str, rounds: int) -> list[Entry]:
         through_gate()
     total = Subject.objects.count()
     say(f"  gate_subjects: audience {len(ours):,} of {total:,}; {len(gate_q)} queries")
-    for q in gate_q:
-        say(f"    {q['time']}s  {q['sql'][:110]}")
+    _say_queries(gate_q)
     pair: Pair = compare(through_gate, by_hand, rounds=rounds, warmup=1)
     entries = [
         timing(
@@ -565,25 +550,17 @@ def bench_subjects(prefix: str, rounds: int) -> list[Entry]:
         )
     ]
     # Where the difference goes: the audit sealer, and the shape of the generated SQL alone.
-    with no_seal() as hooked:
-        if hooked:
-            unsealed = compare(through_gate, by_hand, rounds=max(rounds - 2, 3), warmup=0)
-            entries.append(
-                timing(
-                    f"{prefix}.gate_subjects.newsletter.unsealed",
-                    unsealed,
-                    note="what-if: no audit_seal after the selection's entry",
-                )
-            )
+    entries += _unsealed(
+        f"{prefix}.gate_subjects.newsletter",
+        lambda: compare(through_gate, by_hand, rounds=max(rounds - 2, 3), warmup=0),
+        note="no audit_seal after the selection's entry",
+    )
     orm_sql, orm_params = (
         audience(Subject.objects.all()).values_list("id", flat=True).query.sql_with_params()
     )
 
     def generated() -> list[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
-            cursor.execute(orm_sql, orm_params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()
-            return rows
+        return _rows(orm_sql, orm_params)
 
     shape = compare(generated, by_hand, rounds=max(rounds - 2, 3), warmup=0)
     entries.append(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from waarborg.policy.checks import EEA, category_covers, covered, policy_unconfirmed
 from waarborg.policy.loader import dotted
-from waarborg.policy.schema import Policy, Purpose, Recipient, localized
+from waarborg.policy.schema import Category, Policy, Purpose, Recipient, localized
 from waarborg.policy.words import (
     BASIS,
     BASIS_EXPLAINED,
@@ -46,12 +46,12 @@ def category_names(policy: Policy, keys: list[str], lang: str) -> list[str]:
     return [localized(policy.categories[k].name, lang) for k in keys if k in policy.categories]
 
 
-def _category_item(policy: Policy, key: str, lang: str) -> dict[str, str]:
-    category = policy.categories[key]
-    description = category.description
+def _named(key: str, item: Category | Purpose | Recipient, lang: str) -> dict[str, str]:
+    """What every listed thing of the policy shows first: its key, name and description."""
+    description = item.description
     return {
         "key": key,
-        "name": localized(category.name, lang),
+        "name": localized(item.name, lang),
         "description": localized(description, lang) if description else "",
     }
 
@@ -63,7 +63,7 @@ def _data_list(policy: Policy, lang: str) -> dict[str, list[dict[str, str]]]:
     paid = [c for c in asked if category_covers(FINANCIAL, c)]
     given, only_paid, recorded = [], [], []
     for key in leaf_categories(policy):
-        item = _category_item(policy, key, lang)
+        item = _named(key, policy.categories[key], lang)
         if covered(paid, key):
             only_paid.append(item)
         elif covered(asked, key):
@@ -103,9 +103,7 @@ def _purpose_view(policy: Policy, key: str, purpose: Purpose, lang: str) -> dict
     test = purpose.balancing_test
     labels = [localized(policy.fields[f].label, lang) for f in consent.fields] if consent else []
     return {
-        "key": key,
-        "name": localized(purpose.name, lang),
-        "description": localized(purpose.description, lang),
+        **_named(key, purpose, lang),
         "basis": word(BASIS, purpose.basis),
         "basis_key": purpose.basis,
         "basis_explained": word(BASIS_EXPLAINED, purpose.basis),
@@ -129,11 +127,9 @@ def _recipient_view(policy: Policy, key: str, lang: str) -> dict[str, Any]:
     rec = policy.recipients[key]
     agreement = rec.agreement
     return {
-        "key": key,
-        "name": localized(rec.name, lang),
+        **_named(key, rec, lang),
         "kind": rec.kind,
         "kind_text": word(KIND, rec.kind),
-        "description": localized(rec.description, lang),
         "country": rec.country,
         "to_confirm": rec.to_confirm is not None,
         "reason": localized(rec.to_confirm, lang) if rec.to_confirm is not None else "",

@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import sys
 import time
-from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connection
 
 from waarborg.audit.selectors import audit_verify
 from waarborg.audit.services import audit_seal
+from waarborg.core.commands import SubcommandCommand, Subcommands
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     help = (
         "The tamper-evident audit log. 'verify' recomputes the SHA-256 hash chain from the first "
         "entry: exit 0 with 'N entries, chain intact', or exit 1 naming the first entry that does "
@@ -20,8 +19,7 @@ class Command(BaseCommand):
         "the server; one sealer works at a time; --every N keeps it running)."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+    def add_subcommands(self, sub: Subcommands) -> None:
         sub.add_parser("verify", help="check the hash chain")
         seal = sub.add_parser("seal", help="seal entries not yet in the chain")
         seal.add_argument(
@@ -31,20 +29,21 @@ class Command(BaseCommand):
             "--every", type=float, metavar="SECONDS", help="keep sealing, once per SECONDS"
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "seal":
-            while True:
-                if not options.get("every"):
-                    count = audit_seal(scan_all=bool(options.get("all")))
-                    self.stdout.write(f"{count} entries sealed")
-                    return
-                try:
-                    count = audit_seal(scan_all=bool(options.get("all")))
-                    self.stdout.write(f"{count} entries sealed")
-                except DatabaseError as exc:  # a loop outlives a restart of the database
-                    self.stderr.write(f"sealing failed ({exc}); trying again")
-                    connection.close()
-                time.sleep(options["every"])
+    def handle_seal(self, options: dict[str, Any]) -> None:
+        while True:
+            if not options.get("every"):
+                count = audit_seal(scan_all=bool(options.get("all")))
+                self.stdout.write(f"{count} entries sealed")
+                return
+            try:
+                count = audit_seal(scan_all=bool(options.get("all")))
+                self.stdout.write(f"{count} entries sealed")
+            except DatabaseError as exc:  # a loop outlives a restart of the database
+                self.stderr.write(f"sealing failed ({exc}); trying again")
+                connection.close()
+            time.sleep(options["every"])
+
+    def handle_verify(self, options: dict[str, Any]) -> None:
         result = audit_verify()
         if not result.intact:
             self.stderr.write(

@@ -2,20 +2,20 @@ from __future__ import annotations
 
 import json
 import sys
-from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from waarborg.core.commands import SubcommandCommand, Subcommands
 from waarborg.policy.loader import PolicyInvalid, policy_read
 from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current
 from waarborg.policy.services import policy_roles_sync, policy_version_record
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     help = (
         "Work with the policy file. 'check [FILE] [--strict]' validates (exit 2 with every error "
         "as FILE:LINE: path: message; values still to be confirmed are warnings in the same "
@@ -24,8 +24,7 @@ class Command(BaseCommand):
         "syncs staff roles."
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+    def add_subcommands(self, sub: Subcommands) -> None:
         check = sub.add_parser("check", help="validate a policy file")
         check.add_argument("file", nargs="?", help="default: WAARBORG_POLICY")
         check.add_argument(
@@ -34,17 +33,8 @@ class Command(BaseCommand):
         sub.add_parser("schema", help="print the JSON Schema of the policy format")
         sub.add_parser("apply", help="record the current policy version and sync staff roles")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        action = options["action"]
-        if action == "check":
-            self._check(Path(options["file"] or settings.WAARBORG_POLICY), strict=options["strict"])
-        elif action == "schema":
-            schema = Policy.model_json_schema(by_alias=True)
-            self.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False))
-        else:
-            self._apply()
-
-    def _check(self, path: Path, *, strict: bool) -> None:
+    def handle_check(self, options: dict[str, Any]) -> None:
+        path = Path(options["file"] or settings.WAARBORG_POLICY)
         try:
             loaded = policy_read(path)
         except PolicyInvalid as exc:
@@ -52,7 +42,7 @@ class Command(BaseCommand):
             sys.exit(2)
         for warning in loaded.warnings:
             self.stderr.write(str(warning))
-        if strict and loaded.warnings:
+        if options["strict"] and loaded.warnings:
             self.stderr.write(
                 f"{path}: refused (--strict): {len(loaded.warnings)} values to be confirmed"
             )
@@ -65,7 +55,11 @@ class Command(BaseCommand):
             f"version {loaded.digest[:12]}{pending}"
         )
 
-    def _apply(self) -> None:
+    def handle_schema(self, options: dict[str, Any]) -> None:
+        schema = Policy.model_json_schema(by_alias=True)
+        self.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False))
+
+    def handle_apply(self, options: dict[str, Any]) -> None:
         try:
             loaded = policy_current()
         except PolicyInvalid as exc:

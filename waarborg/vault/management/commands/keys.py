@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import argparse
-from argparse import ArgumentParser
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from waarborg.core.commands import SubcommandCommand, Subcommands
 from waarborg.vault import keys
 from waarborg.vault.rotation import RotationError, keys_pending, keys_rotate, keys_unknown
 
@@ -16,7 +16,7 @@ STEPS = (
 )
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     help = (
         "Key-encryption keys. 'generate' prints a new random KEK (base64, 32 bytes). 'rotate' "
         "rewraps every data key and vault key that is not under the current KEK (WAARBORG_KEK), "
@@ -26,8 +26,7 @@ class Command(BaseCommand):
         + STEPS
     )
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True)
+    def add_subcommands(self, sub: Subcommands) -> None:
         sub.add_parser("generate", help="print a new KEK")
         rotate = sub.add_parser(
             "rotate", help="rewrap every key not under WAARBORG_KEK (after restarting with it)"
@@ -38,19 +37,17 @@ class Command(BaseCommand):
         sub.add_parser("status", help="the configured keys and how many keys are left to rewrap")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "generate":
-            self.stdout.write(keys.kek_generate())
-            return
+        # A key that is missing or not configured is told in one line, not as a traceback.
         try:
-            ring = keys.keyring()
-            if options["action"] == "status":
-                self._status(ring)
-            else:
-                self._rotate(ring, options)
+            super().handle(*args, **options)
         except (ImproperlyConfigured, RotationError) as exc:
             raise CommandError(str(exc)) from None
 
-    def _status(self, ring: keys.Keyring) -> None:
+    def handle_generate(self, options: dict[str, Any]) -> None:
+        self.stdout.write(keys.kek_generate())
+
+    def handle_status(self, options: dict[str, Any]) -> None:
+        ring = keys.keyring()
         previous = sorted(set(ring.by_id) - {ring.current_id})
         self.stdout.write(f"current KEK: {ring.current_id}")
         self.stdout.write(f"previous KEK: {', '.join(previous) if previous else 'none'}")
@@ -58,7 +55,8 @@ class Command(BaseCommand):
         for key_id, count in sorted(keys_unknown(ring).items()):
             self.stdout.write(f"wrapped by a key that is not configured: {key_id} ({count})")
 
-    def _rotate(self, ring: keys.Keyring, options: dict[str, Any]) -> None:
+    def handle_rotate(self, options: dict[str, Any]) -> None:
+        ring = keys.keyring()
         if options.get("new_kek_file"):
             raise CommandError(
                 "--new-kek-file is no longer used: servers must know a key before data is "
