@@ -27,9 +27,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, SKIPPED, Entry, bench_env, report, say
+from bench.common import ROOT, SKIPPED, Entry, bench_env, pg_database, report, say
 
-SERVER_DB = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "waarborg_bench_api"
 BIN = Path(sys.executable).parent
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -59,20 +58,6 @@ NOTES = {
     "api.cpu_per_request.get_subject": "busy CPU of the whole machine per request",
     "api.get_subject.vs_floor": "the gate's own cost: gated read against its floor",
 }
-
-
-def _ensure_database() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(SERVER_DB, autocommit=True, connect_timeout=3) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
-            if exists.fetchone() is None:
-                conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    except Exception as exc:  # no server, no rights: this benchmark cannot run here
-        say(f"api: PostgreSQL not available ({exc}); skipped")
-        return False
-    return True
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -162,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         say("api: wrk is not installed (apt-get install wrk); skipped")
         return SKIPPED
-    if not _ensure_database():
+    url = pg_database(DB_NAME, bench="api")
+    if url is None:
         return SKIPPED
     bench_env()
-    url = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -282,5 +282,22 @@ def report(title: str, entries: list[Entry]) -> None:
     sys.stdout.flush()
 
 
+def pg_database(name: str, *, bench: str) -> str | None:
+    """The URL of PostgreSQL database ``name`` on 127.0.0.1, created when missing; None (and a
+    note that ``bench`` is skipped) when there is no server or no right to create it."""
+    try:
+        import psycopg
+
+        server = "postgresql://postgres@127.0.0.1:5432/postgres"
+        with psycopg.connect(server, autocommit=True, connect_timeout=3) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if exists.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no server, no rights: this benchmark cannot run here
+        say(f"{bench}: PostgreSQL not available ({exc}); skipped")
+        return None
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
 def say(message: str) -> None:
     print(message, flush=True)

@@ -12,35 +12,20 @@ from __future__ import annotations
 import argparse
 import os
 
-from bench.common import compare, django_setup, report, say, timing
+from bench.common import compare, django_setup, pg_database, report, say, timing
 
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "waarborg_bench_lookup"
-PG = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
-
-
-def _ensure_database() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(SERVER, autocommit=True, connect_timeout=3) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME])
-            if exists.fetchone() is None:
-                conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    except Exception as exc:  # no server, no rights: this benchmark cannot run here
-        say(f"lookup: PostgreSQL not available ({exc}); skipped")
-        return False
-    return True
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    if not _ensure_database():
+    url = pg_database(DB_NAME, bench="lookup")
+    if url is None:
         return
     os.environ["WAARBORG_API_RATE"] = "100000/s"  # the rate limit is not what is measured
-    django_setup(PG)
+    django_setup(url)
     from django.core.management import call_command
     from django.test import Client
 
