@@ -48,7 +48,13 @@ def _purpose_keys() -> list[str]:
 
 @pytest.fixture(scope="module")
 def customer(server: Server) -> str:
-    server.api("/api/v1/subjects", {"product": "aplanner-pro", "fields": CUSTOMER})
+    """A paid customer who confirmed the newsletter: every role with personal purposes may read
+    them for one of its purposes, so every role's search finds them."""
+    created = server.api("/api/v1/subjects", {"product": "aplanner-pro", "fields": CUSTOMER})
+    base = f"/api/v1/subjects/{created['id']}/consents"
+    consent = {"purpose": "newsletter", "granted": True, "text_version": "t1", "channel": "web"}
+    code = server.api(base, consent)["confirmation_code"]
+    server.api(f"{base}/confirm", {"purpose": "newsletter", "code": code})
     return CUSTOMER["email"]
 
 

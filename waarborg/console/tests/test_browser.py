@@ -20,7 +20,7 @@ def test_support_sees_address_not_bank_account_and_marketing_is_refused(server: 
         "city": "Amsterdam",
         "iban": "NL91ABNA0417164300",
     }
-    server.api("/api/v1/subjects", {"product": "aplanner-pro", "fields": fields})
+    created = server.api("/api/v1/subjects", {"product": "aplanner-pro", "fields": fields})
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
 
@@ -48,7 +48,12 @@ def test_support_sees_address_not_bank_account_and_marketing_is_refused(server: 
 
     page.get_by_role("button", name="Uitloggen").click()
     login("marketing")
-    open_customer("Nieuwsbrieven en serviceberichten")
+    # Without her consent marketing may read nothing of her: the search answers as for a
+    # stranger, and her page (reached by its address) says why it is refused.
+    page.get_by_label("E-mailadres, telefoonnummer of id").fill("wilma.weg@example.nl")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.get_by_text("Geen betrokkene gevonden.")).to_be_visible()
+    page.goto(f"{server.base}/console/subjects/{created['id']}?purpose=newsletter")
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text("geen (geldige) toestemming")
     assert "Wilma" not in page.content()
