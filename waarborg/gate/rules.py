@@ -70,6 +70,11 @@ RULES: tuple[Rule, ...] = (
         lambda spec, s, st: s.kind not in spec.subject_kinds,
         lambda spec, p: Q(kind__in=spec.subject_kinds),
     ),
+    Rule(
+        "product_not_covered",
+        lambda spec, s, st: spec.products is not None and s.product not in spec.products,
+        lambda spec, p: Q() if spec.products is None else Q(product__in=spec.products),
+    ),
     Rule("objected", lambda spec, s, st: _objected(spec, st), _not_objected),
     Rule(
         "no_consent",
@@ -93,4 +98,5 @@ REASONS: dict[str, Text] = {
     "no_consent": _("This person has not given (valid) consent for this purpose."),
     "integrity_error": _("This person's data cannot be decrypted; this has been recorded."),
     "not_applicable": _("This purpose does not apply to this kind of data subject."),
+    "product_not_covered": _("This purpose does not apply to this person's product."),
 }

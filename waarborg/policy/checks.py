@@ -102,6 +102,9 @@ def _purposes(policy: Policy) -> Iterator[Problem]:
         for i, rec in enumerate(purpose.recipients):
             if rec not in policy.recipients:
                 yield (*base, "recipients", i), f"unknown recipient {rec!r}"
+        for i, product in enumerate(purpose.products or []):
+            if product not in policy.products:
+                yield (*base, "products", i), f"unknown product {product!r}"
         yield from _basis_rules(policy, purpose, base)
 
 
@@ -235,6 +238,7 @@ def raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
     for attr, section, what in (
         ("subject_kinds", "subject_kinds", "subject kind"),
         ("recipients", "recipients", "recipient"),
+        ("products", "products", "product"),
     ):
         for key, listed in _named(purposes, attr):
             names(("purposes", key, attr), enumerate(listed), _keys(data, section), what)

@@ -109,6 +109,9 @@ def _purpose_view(policy: Policy, key: str, purpose: Purpose, lang: str) -> dict
         "basis_explained": word(BASIS_EXPLAINED, purpose.basis),
         "legal_reference": purpose.legal_reference,
         "data": sentence(category_names(policy, leaf_categories(policy, purpose.categories), lang)),
+        "products": sentence(
+            localized(policy.products[k].name, lang) for k in purpose.products or []
+        ),
         "retention": _retention(purpose, lang),
         "recipients": [_recipient_view(policy, r, lang) for r in purpose.recipients],
         "consent": consent,

@@ -152,6 +152,8 @@ class Purpose(Strict):
     legal_reference: Text | None = None
     categories: list[CategoryKey] = Field(min_length=1)
     subject_kinds: list[Key] = Field(min_length=1)
+    # The products whose customers the purpose concerns (invoicing: paid ones only); all if absent.
+    products: list[Key] | None = None
     retention: Retention
     recipients: list[Key] = []
     consent: ConsentRules | None = None

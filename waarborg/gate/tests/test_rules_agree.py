@@ -19,6 +19,11 @@ from waarborg.vault.services import subject_build
 pytestmark = pytest.mark.django_db
 
 CONSENTS = [c.value for c in PurposeState.Consent]
+PAID = {"street": "Markt", "house_number": "1", "postcode": "1234 AB", "city": "Ede"}
+PRODUCTS = {
+    "aplanner-free": {"name": "A"},
+    "aplanner-pro": {"name": "A", **PAID, "iban": "NL91ABNA0417164300"},
+}
 # None: no state row for the purpose at all.
 STATES = [None, *itertools.product(CONSENTS, [False, True], ["", "enc:grounds"])]
 
@@ -28,10 +33,10 @@ def _population() -> list[Subject]:
     kinds = sorted(policy.subject_kinds)
     now = timezone.now()
     subjects, states = [], []
-    combos = itertools.product([False, True], [False, True], kinds, STATES)
-    for n, (erased, restricted, kind, state) in enumerate(combos):
-        fields = {"name": "A", "email": f"a{n}@example.nl"}
-        subject = subject_build(product="aplanner-free", fields=fields)
+    combos = itertools.product([False, True], [False, True], kinds, PRODUCTS, STATES)
+    for n, (erased, restricted, kind, product, state) in enumerate(combos):
+        fields = {**PRODUCTS[product], "email": f"a{n}@example.nl"}
+        subject = subject_build(product=product, fields=fields)
         subject.kind = kind
         subject.erased_at = now if erased else None
         subject.restricted_at = now if restricted else None
