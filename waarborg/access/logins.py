@@ -1,7 +1,9 @@
 """Pauses after repeated failed staff logins (against password guessing).
 
-Counted in Django's cache per user name and per client address; a look-alike spelling of a user
-name (full-width, other case) counts as the same name, as the login form reads it."""
+Counted in Django's cache per (user name, client address) pair, so an attacker elsewhere cannot
+pause the real user's own logins, and with a wider limit per client address, so one client
+cannot try name after name. A look-alike spelling of a user name (full-width, other case) counts
+as the same name, as the login form reads it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import unicodedata
 
 from django.core.cache import cache
 
-# Failed logins allowed before a pause of LOGIN_PAUSE seconds, per user name and per address.
+# Failed logins allowed before a pause of LOGIN_PAUSE seconds: per user name from one address,
+# and per address whatever the names.
 LOGIN_FAILURES_PER_USER = 5
 LOGIN_FAILURES_PER_ADDRESS = 20
 LOGIN_PAUSE = 15 * 60
@@ -23,7 +26,7 @@ def _key(kind: str, value: str) -> str:  # hashed: any text makes a valid cache 
 def _counters(username: str, address: str) -> list[tuple[str, int]]:
     name = unicodedata.normalize("NFKC", username).strip().casefold()
     return [
-        (_key("user", name), LOGIN_FAILURES_PER_USER),
+        (_key("user", f"{address}\x00{name}"), LOGIN_FAILURES_PER_USER),
         (_key("address", address), LOGIN_FAILURES_PER_ADDRESS),
     ]
 

@@ -222,6 +222,26 @@ def test_repeated_wrong_passwords_pause_that_user_name_only():
     assert client.post(login, {"username": "t", "password": PASSWORD}).status_code == 302
 
 
+def test_a_guesser_elsewhere_cannot_pause_the_real_users_login():
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    login = reverse("console:login")
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        attacker.post(login, {"username": "s", "password": "guess"})
+    assert attacker.post(login, {"username": "s", "password": PASSWORD}).status_code == 429
+    owner = Client(REMOTE_ADDR="198.51.100.7")
+    assert owner.post(login, {"username": "s", "password": PASSWORD}).status_code == 302
+
+
+def test_one_client_trying_many_names_is_paused_after_twenty():
+    login = reverse("console:login")
+    guesser = Client(REMOTE_ADDR="203.0.113.10")
+    for n in range(20):
+        guesser.post(login, {"username": f"user{n}", "password": "guess"})
+    staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
+    assert guesser.post(login, {"username": "s", "password": PASSWORD}).status_code == 429
+
+
 def test_a_look_alike_spelling_of_the_user_name_shares_its_pause():
     staff_create(actor=Actor.job("test"), username="s", password=PASSWORD, roles=["support"])
     client = Client()
