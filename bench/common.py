@@ -51,6 +51,8 @@ _DEFAULT_ENV = {
     "WAARBORG_SECRET_KEY": "bench-only-0123456789abcdef0123456789abcdef",
     "WAARBORG_KEK_FILE": str(ROOT / "var" / "test.kek"),
     "WAARBORG_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    # The benchmarks speak plain HTTP on loopback: no redirect to HTTPS.
+    "WAARBORG_SSL_REDIRECT": "0",
 }
 
 

@@ -7,6 +7,7 @@ misconfigured server stops with one clear line instead of a traceback.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -61,3 +62,37 @@ def env_secret(name: str) -> str | None:
             raise ImproperlyConfigured(f"{name}_FILE points to {file_name}, which is empty.")
         return value
     return direct
+
+
+def env_int(name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """A whole number within ``minimum``..``maximum``; anything else stops the server."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, not {value}.")
+    return value
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
+def env_proxy_https_header(name: str) -> tuple[str, str] | None:
+    """The request header a TLS-terminating proxy sets to ``https`` (e.g. ``X-Forwarded-Proto``),
+    as Django's ``SECURE_PROXY_SSL_HEADER``; None when not behind such a proxy.
+
+    Only set it when the proxy also removes that header from what clients send: otherwise any
+    client can claim its plain HTTP request was HTTPS."""
+    raw = env_str(name)
+    if raw is None:
+        return None
+    header = raw.strip()
+    if not _HEADER_NAME.fullmatch(header):
+        raise ImproperlyConfigured(
+            f"{name} must be the name of a request header, such as X-Forwarded-Proto, not {raw!r}."
+        )
+    return ("HTTP_" + header.upper().replace("-", "_"), "https")

@@ -40,6 +40,13 @@ def _no_outbound_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The test client speaks plain HTTP; with WAARBORG_DEBUG=0 every request would be redirected
+    to HTTPS. Set here, before any test module builds an application; tests of the redirect turn
+    it back on with override_settings."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     """Counters kept in the cache (failed logins) start at zero in every test."""

@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from waarborg.conf import env_bool, env_list, env_path, env_secret, env_str
+from waarborg.conf import (
+    env_bool,
+    env_int,
+    env_list,
+    env_path,
+    env_proxy_https_header,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("WAARBORG_VAR_DIR", BASE_DIR / "var")
@@ -59,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",  # its checks of the CONTENT_SECURITY_POLICY setting
     "ninja",  # its Swagger UI files, served here: /api/docs loads nothing from a CDN
     "waarborg.core",
     "waarborg.policy",
@@ -70,10 +80,14 @@ INSTALLED_APPS = [
     "waarborg.console",
 ]
 
+# Outermost first: the HTTPS redirect and the security headers hold for every answer, also the
+# API's own early ones (413) and static files.
 MIDDLEWARE = [
-    "waarborg.api.middleware.api_guard",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "waarborg.core.middleware.SiteCSPMiddleware",
+    "waarborg.core.middleware.no_store_middleware",
+    "waarborg.api.middleware.api_guard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "waarborg.core.i18n.language_middleware",
@@ -125,6 +139,44 @@ STATIC_URL = "static/"
 # Static files are few (the API docs' Swagger UI): WhiteNoise serves them from the apps, so neither
 # collectstatic (no STATIC_ROOT) nor a separate web server is needed.
 WHITENOISE_USE_FINDERS = True
+
+# HTTPS. Both on unless in development mode (make serve): the redirect sends plain HTTP to
+# HTTPS, HSTS (sent only over HTTPS) tells browsers to never try plain HTTP for this host again.
+# Tests, which talk plain HTTP, switch the redirect off in waarborg/conftest.py.
+SECURE_SSL_REDIRECT = env_bool("WAARBORG_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env_int(
+    "WAARBORG_HSTS_SECONDS", default=0 if DEBUG else 31_536_000, minimum=0, maximum=63_072_000
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("WAARBORG_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Asks browsers to put the domain on their built-in HTTPS list once it is submitted there: a
+# commitment for the whole domain, so the operator's to make.
+SECURE_HSTS_PRELOAD = env_bool("WAARBORG_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy: the header it sets to "https" (never trusted otherwise).
+SECURE_PROXY_SSL_HEADER = env_proxy_https_header("WAARBORG_SECURE_PROXY_HEADER")
+
+# Only our own files, no inline script or style anywhere (the templates have none); no frames,
+# no plugins, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# ninja's Swagger UI draws its icons as data: images; only its page may show them.
+WAARBORG_CSP_PAGE_ADDITIONS = {"/api/docs": {"img-src": ["data:"]}}
+
+# Where personal data is answered: always Cache-Control: no-store (waarborg/core/middleware.py),
+# whatever a view says; elsewhere it is the default.
+WAARBORG_NO_STORE_PATHS = ["/api/", "/console/"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

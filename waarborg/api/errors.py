@@ -4,6 +4,7 @@ field ``fields``) in the language of the request, never a stack trace."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from waarborg.api.schemas import SURROGATE_ERROR
 from waarborg.core.errors import Refusal, Text
 
 logger = logging.getLogger("waarborg.api")
@@ -41,6 +43,9 @@ PYDANTIC: dict[str, Text] = {
     "dict_type": _("This must be an object."),
     "too_long": _("This holds too many items."),
     "json_invalid": _("This is not valid JSON."),
+    # A lone UTF-16 surrogate ("\\ud800"): valid JSON escape, but no text anyone can store.
+    SURROGATE_ERROR: _("This text contains an invalid character (a lone surrogate)."),
+    "string_unicode": _("This text contains an invalid character (a lone surrogate)."),
     "model_attributes_type": _("This must be an object."),
 }
 INVALID_VALUE = _("This value is not valid.")
@@ -60,13 +65,19 @@ def error_response(
     return api.create_response(request, body, status=status)
 
 
+# Characters a reader cannot see or a JSON encoder cannot write: controls and lone surrogates.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _part(part: object) -> str:
+    text = _UNSHOWABLE.sub("\ufffd", str(part))
+    return text if len(text) <= 64 else text[:32] + "..."
+
+
 def _location(err: dict[str, Any]) -> str:
-    # A location can hold what was sent (a dict key): cut long parts short.
-    loc = [
-        str(p) if len(str(p)) <= 64 else str(p)[:32] + "..."
-        for p in err.get("loc", [])
-        if p not in ("body", "payload", "query", "path")
-    ]
+    # A location can hold what was sent (a dict key): cut long parts short, unreadable ones shown
+    # as U+FFFD.
+    loc = [_part(p) for p in err.get("loc", []) if p not in ("body", "payload", "query", "path")]
     return ".".join(loc) or "request"
 
 

@@ -2,27 +2,83 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+# Python's JSON reader accepts "\ud800" (and raw CESU-8 bytes) and gives a string holding a lone
+# UTF-16 surrogate, which no UTF-8 encoder, so no cipher and no database, can take.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ERROR = "string_surrogate"
 
 
-def _no_nul(value: str) -> str:
+def _surrogate_error() -> PydanticCustomError:
+    return PydanticCustomError(SURROGATE_ERROR, "text holds a lone surrogate")
+
+
+def _plain(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
+    if _SURROGATE.search(value):
+        raise _surrogate_error()
     return value
 
 
 # Every string a caller sends: a NUL byte is never meaningful and PostgreSQL refuses it.
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_plain)]
 # A field's name, as a key of ``fields``: errors name it, so it is kept short.
-FieldName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_nul)]
+FieldName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_plain)]
+
+
+def _surrogates(data: Any) -> Iterator[InitErrorDetails]:
+    """Where in a request body (keys too) a text holds a lone surrogate. A loop, not recursion:
+    a body of 64 KiB can nest deeper than Python's stack allows."""
+    todo: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while todo:
+        loc, value = todo.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                yield InitErrorDetails(type=_surrogate_error(), loc=loc, input="")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    # Named as pydantic names a bad key; the key itself cannot be shown.
+                    shown = _SURROGATE.sub("\ufffd", key)
+                    yield InitErrorDetails(
+                        type=_surrogate_error(), loc=(*loc, shown, "[key]"), input=""
+                    )
+                else:
+                    todo.append(((*loc, key), item))
+        elif isinstance(value, list):
+            todo.extend(((*loc, i), item) for i, item in enumerate(value))
 
 
 class In(Schema):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _readable_text(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """A lone surrogate anywhere in the body is refused before any field is looked at, with
+        its place named, whatever type the schema gives that place."""
+        errors = sorted(_surrogates(data), key=lambda e: [str(p) for p in e["loc"]])
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return handler(data)
 
 
 class SubjectCreate(In):

@@ -16,9 +16,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -47,15 +49,20 @@ logger = logging.getLogger("waarborg.audit")
 _COLUMNS = CANONICAL_COLUMNS[1:]  # all but the id, which the database gives
 
 
+# A NUL byte (refused by PostgreSQL) and a lone UTF-16 surrogate (no UTF-8 encoder takes it, so
+# neither the database nor the sealer's hash could) are stored as U+FFFD.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text(value: str, limit: int) -> str:
     """The log must accept whatever a caller was asked about: a purpose typed into a URL can hold
-    a NUL byte (refused by PostgreSQL) or be longer than the column."""
-    return value.replace("\x00", "\ufffd")[:limit]
+    a character no database takes or be longer than the column."""
+    return _UNSTORABLE.sub("\ufffd", value)[:limit]
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
+        return _UNSTORABLE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_clean(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -256,18 +263,21 @@ def _seal_after_commit() -> None:
         _seal_soon()
 
 
-def _chain_hash(prev_hash: str, position: int, canonical: dict[str, object]) -> str:
-    body = json.dumps(
-        {"position": position, "prev": prev_hash, "entry": canonical},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def chain_hash(
+    prev_hash: str, position: int, canonical: dict[str, object], sealed_at: datetime | None
+) -> str:
+    """The hash of one link. It covers the sealing time too, so every column of both tables is
+    protected; ``sealed_at=None`` gives the form of seals made before it did (the verifier
+    accepts that form only at the start of a chain)."""
+    link: dict[str, object] = {"position": position, "prev": prev_hash, "entry": canonical}
+    if sealed_at is not None:
+        link["sealed_at"] = sealed_at.isoformat()
+    body = json.dumps(link, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def entry_hash(prev_hash: str, position: int, entry: AuditEntry) -> str:
-    return _chain_hash(prev_hash, position, entry.canonical())
+def entry_hash(prev_hash: str, position: int, entry: AuditEntry, sealed_at: datetime) -> str:
+    return chain_hash(prev_hash, position, entry.canonical(), sealed_at)
 
 
 def _try_lock() -> bool:
@@ -330,12 +340,13 @@ def audit_seal(*, batch: int = 5000, scan_all: bool = False) -> int:
             if not rows:
                 return sealed
             position, prev = head if head else (0, GENESIS)
-            now = sealed_at.get_db_prep_save(timezone.now(), connection)
+            now = timezone.now()
+            stored_now = sealed_at.get_db_prep_save(now, connection)
             params = []
             for row in rows:
                 position += 1
-                digest = _chain_hash(prev, position, canonical_entry(*row))
-                params.append((position, row[0], prev, digest, now))
+                digest = chain_hash(prev, position, canonical_entry(*row), now)
+                params.append((position, row[0], prev, digest, stored_now))
                 prev = digest
             _seals_insert(params)
             sealed += len(rows)

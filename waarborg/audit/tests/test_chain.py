@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 
 from waarborg.audit.models import AuditEntry, AuditSeal
 from waarborg.audit.selectors import audit_verify
-from waarborg.audit.services import GENESIS, audit_record, audit_seal, entry_hash
+from waarborg.audit.services import GENESIS, audit_record, audit_seal, chain_hash, entry_hash
 from waarborg.audit.tests.support import audit_trigger_names, audit_triggers_drop
 from waarborg.conftest import staff
 
@@ -48,7 +48,8 @@ def test_sealer_links_every_committed_entry_into_one_chain():
     for before, after in pairwise(seals):
         assert after.prev_hash == before.hash
     # The hash is SHA-256 over the canonical entry, so recomputing it from the row agrees.
-    assert seals[2].hash == entry_hash(seals[1].hash, 3, AuditEntry.objects.get(id=entries[2].id))
+    third = AuditEntry.objects.get(id=entries[2].id)
+    assert seals[2].hash == entry_hash(seals[1].hash, 3, third, seals[2].sealed_at)
     assert audit_seal() == 0
 
 
@@ -128,7 +129,7 @@ def test_verify_notices_a_rewritten_chain_tail():
         )
         cursor.execute(
             "UPDATE audit_auditseal SET hash = %s WHERE position = %s",
-            [entry_hash(seal.prev_hash, seal.position, forged), seal.position],
+            [entry_hash(seal.prev_hash, seal.position, forged, seal.sealed_at), seal.position],
         )
     code, _, err = _verify()
     assert code == 1
@@ -198,3 +199,57 @@ def test_seal_command_can_keep_running_every_few_seconds(monkeypatch):
         call_command("audit", "seal", "--every", "0.5", stdout=out)
     assert calls == [0.5, 0.5]
     assert out.getvalue().splitlines()[0] == "3 entries sealed"
+
+
+def test_a_lone_surrogate_in_what_was_asked_is_stored_and_sealed():
+    """A caller's text reaches the log as it was asked for; one that no UTF-8 encoder takes is
+    stored with U+FFFD in its place, so neither the INSERT nor the sealer's hash fails."""
+    audit_record(
+        actor=SUPPORT,
+        action="test.read",
+        purpose="news\ud800letter",
+        fields=["na\udfffme"],
+        detail={"asked\ud800": ["\ud800"]},
+    )
+    assert audit_seal() == 1
+    entry = AuditEntry.objects.get()
+    assert (entry.purpose, entry.fields) == ("news\ufffdletter", ["na\ufffdme"])
+    assert entry.detail == {"asked\ufffd": ["\ufffd"]}
+    assert audit_verify().intact
+
+
+def _rehash(legacy: set[int]) -> None:
+    """Rewrite every link's hash; at the positions in ``legacy`` in the form seals had before
+    the hash covered the sealing time."""
+    audit_triggers_drop()
+    prev = GENESIS
+    for seal in AuditSeal.objects.order_by("position").select_related("entry"):
+        sealed_at = None if seal.position in legacy else seal.sealed_at
+        digest = chain_hash(prev, seal.position, seal.entry.canonical(), sealed_at)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE audit_auditseal SET prev_hash = %s, hash = %s WHERE position = %s",
+                [prev, digest, seal.position],
+            )
+        prev = digest
+
+
+def test_a_chain_begun_before_the_sealing_time_was_hashed_still_verifies():
+    _entries(5)
+    audit_seal()
+    _rehash(legacy={1, 2, 3})
+    result = audit_verify()
+    assert (result.intact, result.checked) == (True, 5)
+
+
+def test_a_link_in_the_old_form_after_one_in_the_new_form_is_tampering():
+    """Otherwise a changed sealing time could hide behind the old form anywhere in the chain."""
+    entries = _entries(5)
+    audit_seal()
+    _rehash(legacy={1, 2, 4})
+    result = audit_verify()
+    assert (result.broken_at, result.problem, result.checked) == (
+        entries[3].id,
+        "hash does not match",
+        3,
+    )

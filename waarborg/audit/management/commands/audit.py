@@ -14,8 +14,9 @@ from waarborg.core.commands import SubcommandCommand, Subcommands
 class Command(SubcommandCommand):
     help = (
         "The tamper-evident audit log. 'verify' recomputes the SHA-256 hash chain from the first "
-        "entry: exit 0 with 'N entries, chain intact', or exit 1 naming the first entry that does "
-        "not match. 'seal' gives committed entries their chain position (safe to run alongside "
+        "entry: exit 0 with 'N entries, chain intact', exit 1 naming the first entry that does "
+        "not match, is missing or cannot be read, exit 2 when the database does not answer. "
+        "'seal' gives committed entries their chain position (safe to run alongside "
         "the server; one sealer works at a time; --every N keeps it running)."
     )
 
@@ -44,10 +45,14 @@ class Command(SubcommandCommand):
             time.sleep(options["every"])
 
     def handle_verify(self, options: dict[str, Any]) -> None:
-        result = audit_verify()
+        try:
+            result = audit_verify()
+        except DatabaseError as exc:  # not the log's content: the database does not answer
+            self.stderr.write(f"the audit log cannot be read: {' '.join(str(exc).split())}")
+            sys.exit(2)
         if not result.intact:
             self.stderr.write(
-                f"chain broken at entry {result.broken_at}: {result.problem} "
+                f"chain broken at {result.where}: {result.problem} "
                 f"({result.checked} entries before it are intact)"
             )
             sys.exit(1)
