@@ -1,8 +1,9 @@
 """Reading a subject's consent and objection history and who accessed their data.
 
-Like a read of values: refused without a purpose the ledger concerns (decided before the subject
-is looked up), refused for an erased or restricted subject, and audited whatever the answer, so
-probing leaves a trace."""
+The history is like a read of values: refused without a purpose it concerns (decided before the
+subject is looked up), refused for an erased or restricted subject. The access log is the
+privacy officer's, also for an erased or restricted person (answering a request needs it). Both
+are audited whatever the answer, so probing leaves a trace."""
 
 from __future__ import annotations
 
@@ -97,8 +98,8 @@ def gate_subject_records(
 ) -> tuple[list[PurposeEvent] | None, list[AuditEntry] | None]:
     """For a staff page about one subject: the history and the access log, each None where the
     actor's role has no business with it (then nothing is asked, so nothing is logged: the page,
-    not the person at it, would be the one asking). Where it has, each is a gate read as above,
-    audited; a refusal about the subject (erased, restricted) gives None too."""
+    not the person at it, would be the one asking). Where it has, each is read as above, audited;
+    a refused history (erased, restricted subject) gives None too."""
     policy = policy_current().policy
     history = access = None
     if _ledger_purposes(policy, actor, "all"):

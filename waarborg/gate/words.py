@@ -30,6 +30,7 @@ ACTIONS: dict[str, Text] = {
     "ledger.read": _("Read the consent and objection history"),
     "access_log.read": _("Read who accessed a person's data"),
     "api.refused": _("A change was refused"),
+    "change.refused": _("A change was refused"),
     "token.create": _("Created an API token"),
     "token.revoke": _("Revoked an API token"),
     "staff.create": _("Created a staff account"),
@@ -69,8 +70,24 @@ def words(table: dict[str, Text], code: str) -> Text:
     return table.get(code) or code.replace("_", " ").replace(".", ": ")
 
 
+# Why the vault refused a change (the gate's own reasons are in gate.rules.REASONS).
+REFUSALS: dict[str, Text] = {
+    "invalid_fields": _("some values were not valid"),
+    "bad_channel": _("a channel that is not allowed"),
+    "bad_code": _("a confirmation link that was not valid or had expired"),
+    "nothing_pending": _("no consent awaited confirmation"),
+    "email_taken": _("the e-mail address belongs to another person"),
+    "not_consent_purpose": _("the purpose does not rest on consent"),
+    "objection_not_applicable": _("no objection is possible to this purpose"),
+    "grounds_not_applicable": _("compelling grounds do not apply here"),
+    "invalid_request": _("the request was not valid"),
+}
+
+
 def reason_words(reason: str) -> Text:
-    return words(REASONS, reason) if reason else ""
+    if not reason:
+        return ""
+    return REASONS.get(reason) or words(REFUSALS, reason)
 
 
 def value_words(field: str, value: str) -> str:

@@ -142,6 +142,10 @@ def consent_record(
     code = secrets.token_urlsafe(16) if granted and rules.double_opt_in else ""
 
     def change(subject: Subject, state: PurposeState) -> str:
+        nonlocal code
+        if granted and state.consent == PurposeState.Consent.GRANTED:
+            code = ""  # given again (a form sent twice): recorded, and stays in force
+            return ""
         state.confirm_digest, state.confirm_expires = "", None
         if not granted:
             state.consent = PurposeState.Consent.WITHDRAWN
@@ -207,6 +211,7 @@ def objection_record(
     def change(subject: Subject, state: PurposeState) -> str:
         state.objected = True
         state.compelling_grounds = ""
+        state.confirm_digest, state.confirm_expires = "", None
         if spec.direct_marketing:
             state.consent = PurposeState.Consent.WITHDRAWN
         return _seal(subject, "objection", purpose, note)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum.exceptions import ValidationError as StdnumError
@@ -39,34 +39,41 @@ class InvalidFields(Refusal):
 
 
 def _email(value: str) -> str:
+    return str(_validated(value).normalized)
+
+
+def _validated(value: str) -> ValidatedEmail:
     """An address in one canonical form, so look-alikes are one person: full-width and other
     compatibility forms folded (NFKC), the part before the @ in plain ASCII, the domain checked
-    by IDNA and in one alphabet per label (no Latin mixed with Cyrillic or Greek)."""
+    by IDNA 2008, with no label mixing Latin, Cyrillic and Greek letters."""
     try:
         found = validate_email(
             unicodedata.normalize("NFKC", value), check_deliverability=False, allow_smtputf8=False
         )
     except EmailNotValidError:
         raise _Bad(_("This is not a valid e-mail address.")) from None
-    if any(len(_scripts(label)) > 1 for label in found.domain.split(".")):
+    if any(len(_scripts(label) & CONFUSABLE) > 1 for label in found.domain.split(".")):
         raise _Bad(_("The domain of this address mixes alphabets; check how it is spelled."))
-    return str(found.normalized)
+    return found
+
+
+# Alphabets whose letters look alike; a label may use one of them (CJK scripts mix by nature).
+CONFUSABLE = {"LATIN", "CYRILLIC", "GREEK"}
 
 
 def _scripts(label: str) -> set[str]:
-    """The alphabets of a domain label's letters (LATIN, CYRILLIC, GREEK, ...)."""
+    """The alphabets of a domain label's letters, by the first word of their Unicode names."""
     return {unicodedata.name(c, "?").split()[0] for c in label if c.isalpha()}
 
 
 def email_key(value: str) -> str | None:
-    """What the blind index of an address is made of: the canonical address in ASCII (IDNA
-    domain), lower case; None when it is no valid address."""
+    """What the blind index of an address is made of: the canonical address with its domain in
+    ASCII as IDNA 2008 writes it (as validation checked it), lower case; None when invalid."""
     try:
-        clean = _email(" ".join(value.split()))
+        found = _validated(" ".join(value.split()))
     except _Bad:
         return None
-    local, _at, domain = clean.rpartition("@")
-    return f"{local}@{domain.encode('idna').decode('ascii')}".lower()
+    return f"{found.local_part}@{found.ascii_domain}".lower()
 
 
 def _phone(value: str) -> str:

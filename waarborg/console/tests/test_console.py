@@ -321,3 +321,24 @@ def test_a_search_answers_a_person_the_role_may_not_read_as_unknown():
     assert "withheld" not in second.detail
     support = _login("support")
     assert subject_id in support.post(reverse("console:search"), {"q": subject_id}).content.decode()
+
+
+def test_the_access_log_names_a_refused_change_in_words():
+    from waarborg.gate.writes import gate_consent_record
+    from waarborg.vault.ledger import VaultError
+
+    subject_id = uuid.UUID(_customer())
+    system = Actor(kind="system", name="app", scopes=frozenset({"newsletter"}))
+    with pytest.raises(VaultError):
+        gate_consent_record(
+            actor=system,
+            subject_id=subject_id,
+            purpose="newsletter",
+            granted=True,
+            text_version="t",
+            channel="fax",
+        )
+    url = reverse("console:subject", args=[subject_id]) + "?purpose=administration"
+    page = _login("privacy_officer").get(url).content.decode()
+    assert "Een wijziging is geweigerd" in page
+    assert "een kanaal dat niet is toegestaan" in page and "bad channel" not in page

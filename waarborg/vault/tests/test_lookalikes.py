@@ -51,3 +51,17 @@ def test_invisible_control_characters_are_refused(text):
             actor=SIGNUP, product="aplanner-free", fields={"name": text, "email": "a@b.nl"}
         )
     assert en(refused.value.errors["name"]) == "This contains invisible control characters."
+
+
+def test_distinct_international_domains_stay_distinct_people():
+    # IDNA 2008, as validation checks: ß is its own letter, not "ss".
+    assert email_index("eva@faß.de") != email_index("eva@fass.de")
+    first, second = _create(email="eva@fass.de"), _create(email="eva@faß.de")
+    assert subject_ids_by_email("eva@faß.de") == [second.id]
+    assert subject_ids_by_email("eva@fass.de") == [first.id]
+
+
+@pytest.mark.parametrize("address", ["eva@מבחן1.co.il", "eva@日本語ドメイン.jp", "eva@bücher.de"])
+def test_valid_international_domains_are_accepted_and_found(address):
+    subject = _create(email=address)
+    assert subject_ids_by_email(address) == [subject.id]

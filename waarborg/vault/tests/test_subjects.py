@@ -187,3 +187,23 @@ def test_bulk_create_refuses_a_statement_version_that_never_existed():
         subjects_bulk_create(actor=SIGNUP, items=items, accepted_policy_version="0" * 64)
     assert set(bad.value.errors) == {"accepted_policy_version"}
     assert not Subject.objects.exists()
+
+
+def test_consent_given_again_keeps_a_confirmed_consent_in_force():
+    from waarborg.vault.ledger import consent_record
+    from waarborg.vault.models import PurposeState
+    from waarborg.vault.tests.factories import grant
+
+    subject = pro_customer()
+    grant(subject, "newsletter")  # given and confirmed
+    again = consent_record(
+        actor=SIGNUP,
+        subject_id=subject.id,
+        purpose="newsletter",
+        granted=True,
+        text_version="consent-text-3",
+        channel="web",
+    )
+    assert again.consent == PurposeState.Consent.GRANTED and again.confirmation_code == ""
+    kinds = list(subject.events.values_list("kind", flat=True))
+    assert kinds == ["consent_given", "consent_confirmed", "consent_given"]  # the proof is kept
