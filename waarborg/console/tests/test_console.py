@@ -325,7 +325,7 @@ def test_a_search_answers_a_person_the_role_may_not_read_as_unknown():
 
 def test_the_access_log_names_a_refused_change_in_words():
     from waarborg.gate.writes import gate_consent_record
-    from waarborg.vault.ledger import VaultError
+    from waarborg.vault.services import VaultError
 
     subject_id = uuid.UUID(_customer())
     system = Actor(kind="system", name="app", scopes=frozenset({"newsletter"}))
