@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "waarborg.core.middleware.SiteCSPMiddleware",
     "waarborg.core.middleware.no_store_middleware",
+    "waarborg.core.outage.DatabaseOutageMiddleware",
     "waarborg.api.middleware.api_guard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

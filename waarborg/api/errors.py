@@ -7,12 +7,14 @@ import logging
 import re
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from waarborg.api.schemas import SURROGATE_ERROR
+from waarborg.core import outage
 from waarborg.core.errors import Refusal, Text
 
 logger = logging.getLogger("waarborg.api")
@@ -109,6 +111,15 @@ def install_handlers(api: NinjaAPI) -> None:
             return error_response(api, request, 429, "rate_limited", message)
         message = _("The request cannot be handled.")
         return error_response(api, request, exc.status_code, "bad_request", message)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        """The database cannot be reached: the transaction was rolled back; try again later."""
+        logger.warning("database unavailable in %s %s: %s", request.method, request.path, exc)
+        response = error_response(api, request, 503, outage.CODE, outage.MESSAGE)
+        response["Retry-After"] = str(outage.RETRY_AFTER)
+        return response
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
