@@ -12,6 +12,7 @@ import django
 def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waarborg.settings")
     django.setup()
+    import waarborg.access.tokens as tokens
     from waarborg.access.logins import login_failed, login_paused
     from waarborg.access.selectors import system_for_token
     from waarborg.access.services import token_revoke
@@ -29,6 +30,9 @@ def main(argv: list[str]) -> None:
     elif action == "revoke":
         print(token_revoke(actor=Actor.job("test"), prefix=args[0]))
     elif action == "watch":  # a token checked, then checked again once told to
+        # Remembered for an hour, so a refusal can only come from the revocation reaching this
+        # process, not from its memory running out (however slowly the machine runs).
+        tokens.TOKEN_TTL = 3600.0
         print(system_for_token(args[0]) is not None, flush=True)
         sys.stdin.readline()
         print(system_for_token(args[0]) is not None, flush=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -85,12 +84,10 @@ def test_a_token_revoked_in_one_process_is_refused_by_another_at_once(shared_env
     try:
         assert watcher.stdout is not None and watcher.stdin is not None
         assert watcher.stdout.readline().strip() == "True"  # accepted, and now remembered
-        started = time.monotonic()
         assert _run(shared_env, "revoke", issued.system.token_prefix) == ["1"]
         watcher.stdin.write("again\n")
         watcher.stdin.flush()
         assert watcher.stdout.readline().strip() == "False"
-        assert time.monotonic() - started < 5.0  # within the memory's 5 s, so not by expiry
     finally:
         watcher.kill()
         watcher.wait()
