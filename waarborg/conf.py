@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -96,3 +98,58 @@ def env_proxy_https_header(name: str) -> tuple[str, str] | None:
             f"{name} must be the name of a request header, such as X-Forwarded-Proto, not {raw!r}."
         )
     return ("HTTP_" + header.upper().replace("-", "_"), "https")
+
+
+def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated IP addresses or networks (``10.0.0.5, 10.1.0.0/16``); empty when unset.
+    One entry that is not an address stops the server: a typo must not trust nobody silently,
+    nor everybody."""
+    raw = env_str(name)
+    if raw is None:
+        return []
+    networks: list[IPv4Network | IPv6Network] = []
+    for item in raw.split(","):
+        try:
+            networks.append(ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks (10.0.0.5, 10.1.0.0/16), "
+                f"not {item.strip()!r}."
+            ) from None
+    return networks
+
+
+def env_cache(name: str, *, table: str) -> dict[str, object]:
+    """Django's CACHES entry: Redis when ``name`` holds a ``redis://`` or ``rediss://`` URL, the
+    database table ``table`` when unset. Any other value stops the server."""
+    raw = env_str(name)
+    if raw is None:
+        # Room for the counters of many tokens and clients: past MAX_ENTRIES Django deletes a
+        # third of the entries, which would reset some counts early.
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": table,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    url = urlsplit(raw.strip())
+    try:
+        port_ok = url.port is None or url.port > 0
+    except ValueError:
+        port_ok = False
+    if url.scheme not in ("redis", "rediss") or not url.hostname or not port_ok:
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL such as redis://127.0.0.1:6379/0, or unset for the "
+            "database cache."
+        )
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw.strip()}
+
+
+_RATE = re.compile(r"([1-9][0-9]{0,8})/(s|m|h|d)")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate such as ``600/m`` (per second, minute, hour or day)."""
+    raw = env_str(name, default) or default
+    if not _RATE.fullmatch(raw.strip()):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 600/m (N/s, N/m, N/h, N/d).")
+    return raw.strip()

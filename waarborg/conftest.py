@@ -45,6 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
     to HTTPS. Set here, before any test module builds an application; tests of the redirect turn
     it back on with override_settings."""
     settings.SECURE_SSL_REDIRECT = False
+    # Counters live in a cache every server process shares (the database's by default). Tests
+    # run in one process with the database in a transaction, so they count in memory; the tests
+    # of sharing (waarborg/access/tests/test_shared_limits.py) use the database and Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture(autouse=True)

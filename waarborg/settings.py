@@ -10,10 +10,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from waarborg.conf import (
     env_bool,
+    env_cache,
     env_int,
     env_list,
+    env_networks,
     env_path,
     env_proxy_https_header,
+    env_rate,
     env_secret,
     env_str,
 )
@@ -189,9 +192,16 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
 
-# Requests per API token (django-ninja throttle syntax: N/s, N/m, N/h).
-WAARBORG_API_RATE = env_str("WAARBORG_API_RATE", "600/m")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Requests per API token, and requests without a valid token per client address (N/s, N/m,
+# N/h, N/d), counted in the shared cache below, so every server process sees one count.
+WAARBORG_API_RATE = env_rate("WAARBORG_API_RATE", "600/m")
+WAARBORG_API_ANONYMOUS_RATE = env_rate("WAARBORG_API_ANONYMOUS_RATE", "60/m")
+# The cache holds the counters every server process must share (rate limits, login pauses, the
+# token revocation generation): a table in the database (made by core's migration) unless
+# WAARBORG_CACHE_URL names a Redis server.
+CACHES = {"default": env_cache("WAARBORG_CACHE_URL", table="waarborg_cache")}
+# Reverse proxies whose X-Forwarded-For is believed (waarborg/core/clients.py); none by default.
+WAARBORG_TRUSTED_PROXIES = env_networks("WAARBORG_TRUSTED_PROXIES")
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:home"
 

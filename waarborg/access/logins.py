@@ -1,9 +1,10 @@
 """Pauses after repeated failed staff logins (against password guessing).
 
-Counted in Django's cache per (user name, client address) pair, so an attacker elsewhere cannot
-pause the real user's own logins, and with a wider limit per client address, so one client
-cannot try name after name. A look-alike spelling of a user name (full-width, other case) counts
-as the same name, as the login form reads it."""
+Counted in Django's cache, which every server process shares (a database table or Redis), per
+(user name, client address) pair, so an attacker elsewhere cannot pause the real user's own
+logins, and with a wider limit per client address, so one client cannot try name after name.
+A look-alike spelling of a user name (full-width, other case) counts as the same name, as the
+login form reads it."""
 
 from __future__ import annotations
 

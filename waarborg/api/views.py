@@ -8,13 +8,12 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Router, Schema, Status
-from ninja.security import HttpBearer
 from pydantic import Field
 
 from waarborg.access.selectors import system_for_token
 from waarborg.api import schemas as s
 from waarborg.api.errors import install_handlers
-from waarborg.api.throttle import TokenRateThrottle
+from waarborg.api.throttle import ClientLimitedBearer, TokenRateThrottle
 from waarborg.core.actors import Actor
 from waarborg.gate.ledger import gate_ledger
 from waarborg.gate.lookup import gate_lookup
@@ -30,7 +29,7 @@ from waarborg.gate.writes import (
 from waarborg.policy.selectors import policy_current
 
 
-class TokenAuth(HttpBearer):
+class TokenAuth(ClientLimitedBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
         return system_for_token(token)
 

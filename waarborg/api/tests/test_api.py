@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -606,3 +607,28 @@ def test_a_changed_statement_is_accepted_again_by_its_short_version(api_for):
     from waarborg.vault.models import Acceptance
 
     assert Acceptance.objects.filter(subject_id=created["id"]).count() == 2
+
+
+def test_requests_without_a_valid_token_are_limited_per_client(api_for, settings):
+    from django.test import Client
+
+    from waarborg.api.throttle import ClientLimitedBearer
+
+    anonymous: Any = ClientLimitedBearer.anonymous
+    old = anonymous.num_requests
+    anonymous.num_requests = 3
+    settings.WAARBORG_TRUSTED_PROXIES = [ipaddress.ip_network("10.0.0.0/24")]
+    try:
+        guesser = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.9")
+        bad = "Bearer wb_guess"
+        codes = [
+            guesser.get("/api/v1/policy", HTTP_AUTHORIZATION=bad).status_code for _ in range(3)
+        ]
+        codes.append(guesser.get("/api/v1/policy").status_code)  # no token at all
+        assert codes == [401, 401, 401, 429]
+        # Another client behind the same proxy is not paused, nor is a valid token elsewhere.
+        other = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7")
+        assert other.get("/api/v1/policy", HTTP_AUTHORIZATION=bad).status_code == 401
+        assert api_for("administration").get("/api/v1/policy").status_code == 200
+    finally:
+        anonymous.num_requests = old

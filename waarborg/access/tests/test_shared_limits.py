@@ -1,0 +1,93 @@
+"""Limits hold across server processes: each test runs real separate Python processes against
+the test database, with the database cache and with Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection
+
+from waarborg.access.services import token_create
+from waarborg.audit.tests.support import committed_db  # noqa: F401 - a fixture
+from waarborg.core.actors import Actor
+
+pytestmark = pytest.mark.usefixtures("committed_db")
+
+REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own: other runs may clear 0
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The environment of a server process that uses the test database and the given cache."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+        url = f"postgresql://{db['USER']}@{host}:{port}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("WAARBORG_CACHE_URL", None)
+    if request.param == "redis":
+        if not _redis_answers():
+            pytest.skip(f"Redis does not answer at {REDIS_URL}")
+        env["WAARBORG_CACHE_URL"] = REDIS_URL
+    yield env
+
+
+def _run(env: dict[str, str], *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "waarborg.access.tests.shared_worker", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def test_two_processes_count_one_rate_limit(shared_env):
+    key = f"token:{uuid.uuid4().hex}"
+    assert _run(shared_env, "count", key, "3") == ["1", "2", "3"]
+    assert _run(shared_env, "count", key, "3") == ["4", "5", "6"]
+
+
+def test_login_failures_in_two_processes_pause_the_login(shared_env):
+    name, address = f"staff-{uuid.uuid4().hex[:8]}", f"2001:db8::{uuid.uuid4().hex[:4]}"
+    assert _run(shared_env, "fail-logins", name, address, "3") == ["False"]
+    assert _run(shared_env, "fail-logins", name, address, "2") == ["True"]  # 5 in all
+
+
+def test_a_token_revoked_in_one_process_is_refused_by_another_at_once(shared_env):
+    issued = token_create(actor=Actor.job("test"), system="app", purposes=["administration"])
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "waarborg.access.tests.shared_worker", "watch", issued.token],
+        env=shared_env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None and watcher.stdin is not None
+        assert watcher.stdout.readline().strip() == "True"  # accepted, and now remembered
+        assert _run(shared_env, "revoke", issued.system.token_prefix) == ["1"]
+        watcher.stdin.write("again\n")
+        watcher.stdin.flush()
+        assert watcher.stdout.readline().strip() == "False"
+    finally:
+        watcher.kill()
+        watcher.wait()
