@@ -96,3 +96,15 @@ def env_proxy_https_header(name: str) -> tuple[str, str] | None:
             f"{name} must be the name of a request header, such as X-Forwarded-Proto, not {raw!r}."
         )
     return ("HTTP_" + header.upper().replace("-", "_"), "https")
+
+
+def session_idle_minutes() -> int:
+    """Minutes without a request after which a staff session ends
+    (WAARBORG_SESSION_IDLE_MINUTES)."""
+    return env_int("WAARBORG_SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)
+
+
+def session_max_hours() -> int:
+    """Hours after logging in at which a staff session ends, active or not
+    (WAARBORG_SESSION_MAX_HOURS)."""
+    return env_int("WAARBORG_SESSION_MAX_HOURS", default=10, minimum=1, maximum=7 * 24)
