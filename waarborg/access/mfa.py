@@ -67,7 +67,7 @@ def totp_secret(device: TOTPDevice) -> str:
 def totp_qr_svg(device: TOTPDevice) -> str:
     """The otpauth:// address as an SVG QR code, dark on light whatever the page's colours."""
     qr = segno.make(device.config_url, error="m")
-    svg: str = qr.svg_inline(scale=5, dark="#000", light="#fff", omitsize=False)
+    svg: str = qr.svg_inline(scale=4, dark="#000", light="#fff", omitsize=False)
     return svg
 
 

@@ -97,11 +97,12 @@ def test_a_privacy_officer_sets_up_an_app_then_logs_in_with_its_code(server: Ser
     secret = page.locator("#totp-secret").inner_text()
     assert page.locator("main svg").count() == 1  # the QR code
     page.get_by_label("Code from your authenticator app").fill(totp_code(secret))
-    page.get_by_role("button", name="Turn on two-step login").click()
+    page.get_by_role("button", name="Confirm and turn on").click()
     codes = page.locator("#recovery-codes code").all_inner_texts()
     assert len(set(codes)) == 10
     page.get_by_role("link", name="I have stored them: continue to the console").click()
-    expect(home).to_be_visible()
+    # ... on to the page they asked for while not set up yet
+    expect(page.get_by_role("heading", name="Search", exact=True)).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
     # Password, then a wrong code (refused in words), then the app's code.
