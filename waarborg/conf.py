@@ -153,3 +153,15 @@ def env_rate(name: str, default: str) -> str:
     if not _RATE.fullmatch(raw.strip()):
         raise ImproperlyConfigured(f"{name} must be a rate such as 600/m (N/s, N/m, N/h, N/d).")
     return raw.strip()
+
+
+def session_idle_minutes() -> int:
+    """Minutes without a request after which a staff session ends
+    (WAARBORG_SESSION_IDLE_MINUTES)."""
+    return env_int("WAARBORG_SESSION_IDLE_MINUTES", default=30, minimum=1, maximum=24 * 60)
+
+
+def session_max_hours() -> int:
+    """Hours after logging in at which a staff session ends, active or not
+    (WAARBORG_SESSION_MAX_HOURS)."""
+    return env_int("WAARBORG_SESSION_MAX_HOURS", default=10, minimum=1, maximum=7 * 24)

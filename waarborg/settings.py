@@ -19,6 +19,8 @@ from waarborg.conf import (
     env_rate,
     env_secret,
     env_str,
+    session_idle_minutes,
+    session_max_hours,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",  # its checks of the CONTENT_SECURITY_POLICY setting
     "ninja",  # its Swagger UI files, served here: /api/docs loads nothing from a CDN
     "waarborg.core",
@@ -98,7 +102,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a session that ran out is ended with a message on the login page.
+    "waarborg.access.sessions.session_limits_middleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -203,6 +210,15 @@ CACHES = {"default": env_cache("WAARBORG_CACHE_URL", table="waarborg_cache")}
 # Reverse proxies whose X-Forwarded-For is believed (waarborg/core/clients.py); none by default.
 WAARBORG_TRUSTED_PROXIES = env_networks("WAARBORG_TRUSTED_PROXIES")
 LOGIN_URL = "console:login"
+# Staff sessions end after this long without a request, and this long after logging in
+# (waarborg/access/sessions.py); the cookie does not outlive the second.
+WAARBORG_SESSION_IDLE_MINUTES = session_idle_minutes()
+WAARBORG_SESSION_MAX_HOURS = session_max_hours()
+SESSION_COOKIE_AGE = WAARBORG_SESSION_MAX_HOURS * 3600
+# Wrong codes count toward the login pause (waarborg/access/logins.py) instead of django-otp's
+# own doubling delay, which would also hold back the right code after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_TOTP_ISSUER = "waarborg"
 LOGIN_REDIRECT_URL = "console:home"
 
 LOGGING = {

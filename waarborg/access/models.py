@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device  # type: ignore[import-untyped]
 
 
 class ApiSystem(models.Model):
@@ -28,3 +30,38 @@ class ApiSystem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.token_prefix}…)"
+
+
+class RecoveryCodes(Device):  # type: ignore[misc]
+    """A staff user's set of one-time recovery codes, as a django-otp device so a session verified
+    by one counts as verified everywhere.
+
+    Our own model rather than django-otp's static tokens, which are stored in the clear: a
+    database copy would hand out working second factors. Only SHA-256 digests are kept; the codes
+    carry 80 random bits each, so a slow password hash would add nothing against guessing from a
+    digest, and a digest can be looked up directly."""
+
+    NOT_PERSONAL = {"id", "user", "name", "confirmed"}
+
+    def verify_token(self, token: str) -> bool:
+        from waarborg.access.mfa import recovery_digest
+
+        # One conditional UPDATE: of two requests with the same code, only one gets a row.
+        used = self.codes.filter(digest=recovery_digest(token), used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        return bool(used == 1)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True)
+
+    NOT_PERSONAL = {"id", "device", "digest", "used_at"}
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "digest"])]
+
+    def __str__(self) -> str:  # never the code; its digest is of no use to a reader either
+        return f"recovery code {self.pk} ({'used' if self.used_at else 'unused'})"

@@ -2,13 +2,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import views
+from waarborg.console import mfa, views
 
 app_name = "console"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login", views.Login.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(next_page="console:login"), name="logout"),
+    path("login/code", mfa.verify, name="verify"),
+    path("two-step", mfa.enrol, name="enrol"),
     path("search", views.search, name="search"),
     path("subjects/<uuid:subject_id>", views.subject, name="subject"),
     path("register", views.register, name="register"),

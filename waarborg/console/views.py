@@ -15,13 +15,18 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_otp import user_has_device  # type: ignore[import-untyped]
 
 from waarborg.access.logins import LOGIN_PAUSE, login_failed, login_paused, login_succeeded
+from waarborg.access.mfa import mfa_step
 from waarborg.access.selectors import staff_actor
 from waarborg.console.rows import access_rows, field_rows, history_rows, purpose_names
 from waarborg.core.actors import Actor
+from waarborg.core.clients import client_address
 from waarborg.core.i18n import current_language
 from waarborg.gate.ledger import gate_own_accesses, gate_subject_records
 from waarborg.gate.lookup import gate_search
@@ -33,12 +38,21 @@ from waarborg.policy.selectors import policy_current
 Page = Callable[..., HttpResponse]
 
 
+def is_verified(request: HttpRequest) -> bool:
+    """Whether this session gave a second factor (django-otp's middleware marks the user)."""
+    return bool(getattr(request.user, "is_verified", lambda: False)())
+
+
 def staff_page(view: Callable[..., HttpResponse]) -> Page:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         actor = staff_actor(request.user)
         if actor is None:
             return auth_views.redirect_to_login(request.get_full_path(), "console:login")
+        # A second factor when the user has one or their role requires it: before any data.
+        step = mfa_step(user=request.user, verified=is_verified(request))
+        if step:
+            return auth_views.redirect_to_login(request.get_full_path(), f"console:{step}")
         purposes = gate_purposes(actor=actor)
         if not purposes:
             message = _("Your account has no role that may use personal data.")
@@ -147,7 +161,7 @@ class Login(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         who = {
             "username": str(request.POST.get("username", "")),
-            "address": request.META.get("REMOTE_ADDR", ""),
+            "address": client_address(request),
         }
         if login_paused(**who):
             context = self.get_context_data(form=self.get_form(), paused=LOGIN_PAUSE // 60)
@@ -155,9 +169,20 @@ class Login(auth_views.LoginView):
         response = super().post(request, *args, **kwargs)
         if response.status_code == 200:  # the form came back: the password did not match
             login_failed(**who)
-        else:
+        elif not user_has_device(request.user):
+            # With a second factor the count is cleared only by the right code, so a password
+            # alone never buys more guesses at the code.
             login_succeeded(**who)
         return response
+
+    def get_success_url(self) -> str:
+        """After the password: the code (or setting up the app) first, then where they were
+        going."""
+        url = super().get_success_url()
+        step = mfa_step(user=self.request.user, verified=False)
+        if step:
+            return f"{reverse(f'console:{step}')}?{urlencode({'next': url})}"
+        return url
 
     def get_redirect_url(self) -> str:
         """A ``next`` pointing back at the login page would loop for a logged-in user (Django

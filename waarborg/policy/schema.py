@@ -213,6 +213,8 @@ class Role(Strict):
     purposes: list[Key]
     # May record compelling grounds outweighing an objection to a legitimate interest (Art. 21(1)).
     decides_objections: bool = False
+    # Must log in with a second factor (an authenticator app) besides the password.
+    requires_mfa: bool = False
 
 
 class VisitLog(Confirmable):

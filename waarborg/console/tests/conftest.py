@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from base64 import b32decode
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,13 @@ class Server:
     base: str
     logins: dict[str, str]  # role -> password, as `waarborg demo_access` prints them
     token: str  # an API token for every purpose
+    env: dict[str, str] = field(default_factory=dict)
+    # user name -> recovery codes not used yet, for users who set up an app in these tests
+    recovery: dict[str, list[str]] = field(default_factory=dict)
+
+    def run(self, *args: str) -> str:
+        """A waarborg command against this server's database."""
+        return _run(self.env, *args)
 
     def api(self, path: str, body: dict[str, object]) -> dict[str, Any]:
         request = urllib.request.Request(  # noqa: S310 - our own server
@@ -98,7 +106,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield Server(base=base, logins=access["logins"], token=access["token"])
+        yield Server(base=base, logins=access["logins"], token=access["token"], env=env)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -124,3 +132,33 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+def totp_code(secret: str, *, ahead: int = 0) -> str:
+    """What an authenticator app shows for the key as the page prints it (RFC 6238: 30 s steps,
+    6 digits), ``ahead`` steps later. The next step's code is accepted too (one step of clock
+    drift) and is never the one already used, which the server refuses a second time."""
+    from django_otp.oath import totp  # type: ignore[import-untyped]
+
+    plain = secret.replace(" ", "")
+    key = b32decode(plain + "=" * (-len(plain) % 8))
+    return f"{totp(key, step=30, t0=0, digits=6, drift=ahead):06d}"
+
+
+def second_step(page: Any, server: Server, user: str, check: Any = None) -> None:
+    """After the password, what the console asks: set up an app (then keep the recovery codes
+    it shows) or give a code (one of those recovery codes). ``check(name)`` sees each page."""
+    if page.url.split("?")[0].endswith("/console/two-step"):
+        if check:
+            check("enrol")
+        page.fill("#id_code", totp_code(page.locator("#totp-secret").inner_text()))
+        page.click("main form button[type=submit]")
+        server.recovery[user] = page.locator("#recovery-codes code").all_inner_texts()
+        if check:
+            check("recovery-codes")
+        page.click("main p a")
+    elif page.url.split("?")[0].endswith("/console/login/code"):
+        if check:
+            check("code")
+        page.fill("#id_code", server.recovery[user].pop())
+        page.click("main form button[type=submit]")

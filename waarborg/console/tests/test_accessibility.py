@@ -17,7 +17,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from waarborg.console.tests.conftest import Server, browser_only
+from waarborg.console.tests.conftest import Server, browser_only, second_step
 
 pytestmark = browser_only
 
@@ -98,6 +98,7 @@ class Walk:
         self.page.fill("#id_username", role)
         self.page.fill("#id_password", server.logins[role])
         self.page.click("main form button[type=submit]")
+        second_step(self.page, server, role, lambda name: self.check(f"{role}-{name}"))
 
     def search(self, query: str) -> None:
         self.page.fill("#q", query)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from waarborg.console.tests.conftest import Server, browser_only
+from waarborg.console.tests.conftest import Server, browser_only, totp_code
 
 pytestmark = browser_only
 
@@ -57,4 +57,70 @@ def test_support_sees_address_not_bank_account_and_marketing_is_refused(server: 
     refusal = page.get_by_role("alert")
     expect(refusal).to_contain_text("geen (geldige) toestemming")
     assert "Wilma" not in page.content()
+    context.close()
+
+
+OFFICER_PASSWORD = "an-officer-password-for-tests-7"
+
+
+def test_a_privacy_officer_sets_up_an_app_then_logs_in_with_its_code(server: Server, browser):
+    from playwright.sync_api import expect
+
+    server.run(
+        "shell",
+        "-c",
+        "from waarborg.access.services import staff_create; from waarborg.core.actors import Actor;"
+        " staff_create(actor=Actor.job('test'), username='petra', "
+        f"password='{OFFICER_PASSWORD}', roles=['privacy_officer'])",
+    )
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+
+    def password() -> None:
+        page.goto(server.base + "/console/login")
+        page.get_by_label("User name").fill("petra")
+        page.get_by_label("Password").fill(OFFICER_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+    def code(value: str) -> None:
+        expect(page.get_by_role("heading", name="Log in: code")).to_be_visible()
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill(value)
+        page.get_by_role("button", name="Continue").click()
+
+    home = page.get_by_role("heading", name="Find a data subject")
+
+    # The role requires the app: after the password, setting it up comes first, before any page.
+    password()
+    expect(page.get_by_role("heading", name="Two-step login")).to_be_visible()
+    page.goto(server.base + "/console/search")
+    expect(page.get_by_role("heading", name="Two-step login")).to_be_visible()
+    secret = page.locator("#totp-secret").inner_text()
+    assert page.locator("main svg").count() == 1  # the QR code
+    page.get_by_label("Code from your authenticator app").fill(totp_code(secret))
+    page.get_by_role("button", name="Confirm and turn on").click()
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(set(codes)) == 10
+    page.get_by_role("link", name="I have stored them: continue to the console").click()
+    # ... on to the page they asked for while not set up yet
+    expect(page.get_by_role("heading", name="Search", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    # Password, then a wrong code (refused in words), then the app's code.
+    password()
+    code("000000")
+    expect(page.get_by_role("alert")).to_have_text(
+        "That code is not right. Try again with the code your app shows now."
+    )
+    code(totp_code(secret, ahead=1))
+    expect(home).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    # A recovery code instead of the app: once.
+    password()
+    code(codes[0])
+    expect(home).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    password()
+    code(codes[0])
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right.")
     context.close()

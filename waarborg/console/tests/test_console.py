@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django_otp import DEVICE_ID_SESSION_KEY  # type: ignore[import-untyped]
+from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from waarborg.access.services import staff_create
 from waarborg.console import urls as console_urls
@@ -35,7 +37,17 @@ def _login(role: str | None) -> Client:
         actor=Actor.job("test"), username=name, password=PASSWORD, roles=[role] if role else []
     )
     assert client.login(username=name, password=PASSWORD)
+    if role and policy_current().policy.roles[role].requires_mfa:
+        _second_factor_given(client, User.objects.get(username=name))
     return client
+
+
+def _second_factor_given(client: Client, user: User) -> None:
+    """As after a right code from the app (the login itself is tried in test_mfa.py)."""
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def _customer() -> str:
@@ -119,7 +131,7 @@ def _url_names() -> list[str]:
     return [p.name for p in console_urls.urlpatterns if isinstance(p, URLPattern) and p.name]
 
 
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "verify", "enrol"}  # the last two: tested in test_mfa.py
 
 
 def test_every_console_page_answers_for_every_role_as_the_policy_says():
