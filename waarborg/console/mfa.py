@@ -5,6 +5,9 @@ sends a user here while their session lacks the second factor it needs)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +23,8 @@ from waarborg.access.logins import LOGIN_PAUSE, login_failed, login_paused, logi
 from waarborg.access.mfa import mfa_verify, totp_confirm, totp_pending, totp_qr_svg, totp_secret
 from waarborg.console.views import is_verified
 from waarborg.core.clients import client_address
+
+T = TypeVar("T")
 
 
 def _next(request: HttpRequest) -> str:
@@ -49,17 +54,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"next": target}
     status = 200
     if request.method == "POST":
-        who = _who(request)
-        if login_paused(**who):
-            context["paused"], status = LOGIN_PAUSE // 60, 429
-        else:
-            device = mfa_verify(user=user, code=str(request.POST.get("code", "")))
-            if device is not None:
-                otp_login(request, device)
-                login_succeeded(**who)
-                return redirect(target)
-            login_failed(**who)
-            context["wrong"], status = True, 400
+        device, status = _attempt(request, context, lambda code: mfa_verify(user=user, code=code))
+        if device is not None:
+            otp_login(request, device)
+            return redirect(target)
     return render(request, "console/mfa_verify.html", context, status=status)
 
 
@@ -83,16 +81,29 @@ def enrol(request: HttpRequest) -> HttpResponse:
     }
     status = 200
     if request.method == "POST":
-        who = _who(request)
-        if login_paused(**who):
-            context["paused"], status = LOGIN_PAUSE // 60, 429
-        else:
-            enrolment = totp_confirm(user=user, code=str(request.POST.get("code", "")))
-            if enrolment is not None:
-                otp_login(request, enrolment.device)
-                login_succeeded(**who)
-                codes = {"codes": enrolment.recovery_codes, "next": target}
-                return render(request, "console/mfa_codes.html", codes)
-            login_failed(**who)
-            context["wrong"], status = True, 400
+        confirm = _attempt(request, context, lambda code: totp_confirm(user=user, code=code))
+        enrolment, status = confirm
+        if enrolment is not None:
+            otp_login(request, enrolment.device)
+            codes = {"codes": enrolment.recovery_codes, "next": target}
+            return render(request, "console/mfa_codes.html", codes)
     return render(request, "console/mfa_enrol.html", context, status=status)
+
+
+def _attempt(
+    request: HttpRequest, context: dict[str, object], check: Callable[[str], T | None]
+) -> tuple[T | None, int]:
+    """One try of a code, counted like a password: refused while the login is paused; a wrong
+    code counts toward the pause, the right one clears it. Returns what ``check`` found (None
+    when refused) and the status of the page."""
+    who = _who(request)
+    if login_paused(**who):
+        context["paused"] = LOGIN_PAUSE // 60
+        return None, 429
+    found = check(str(request.POST.get("code", "")))
+    if found is None:
+        login_failed(**who)
+        context["wrong"] = True
+        return None, 400
+    login_succeeded(**who)
+    return found, 200
