@@ -6,7 +6,6 @@ A user with a confirmed device is asked for a code after the password, whatever 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from base64 import b32encode
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from django_otp import match_token, user_has_device  # type: ignore[import-untyp
 from django_otp.models import Device  # type: ignore[import-untyped]
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
-from waarborg.access.models import RecoveryCode, RecoveryCodes
+from waarborg.access.models import RecoveryCode, RecoveryCodes, code_clean, recovery_digest
 from waarborg.access.selectors import staff_actor
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
@@ -81,7 +80,7 @@ def totp_confirm(*, user: User, code: str) -> Enrolment | None:
             .order_by("id")
             .first()
         )
-        if device is None or not device.verify_token(_clean(code)):
+        if device is None or not device.verify_token(code_clean(code)):
             return None
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
@@ -104,7 +103,7 @@ def recovery_codes_create(*, user: User) -> list[str]:
 
 def mfa_verify(*, user: User, code: str) -> Device | None:
     """The device that accepts the code (the app, or an unused recovery code), or None."""
-    clean = _clean(code)
+    clean = code_clean(code)
     if not clean:
         return None
     device: Device | None = match_token(user, clean)
@@ -113,18 +112,9 @@ def mfa_verify(*, user: User, code: str) -> Device | None:
     return device
 
 
-def recovery_digest(code: str) -> str:
-    return hashlib.sha256(_clean(code).encode()).hexdigest()
-
-
 def _new_recovery_code() -> str:
     raw = b32encode(secrets.token_bytes(10)).decode().lower()  # 80 bits, 16 characters
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
-
-
-def _clean(code: str) -> str:
-    """Spaces and dashes as people type them out are ignored, and so is case."""
-    return "".join(ch for ch in code if ch not in " -\t").lower()[:64]
 
 
 def _actor(user: User) -> Actor:

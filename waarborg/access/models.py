@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.utils import timezone
 from django_otp.models import Device  # type: ignore[import-untyped]
@@ -44,8 +46,6 @@ class RecoveryCodes(Device):  # type: ignore[misc]
     NOT_PERSONAL = {"id", "user", "name", "confirmed"}
 
     def verify_token(self, token: str) -> bool:
-        from waarborg.access.mfa import recovery_digest
-
         # One conditional UPDATE: of two requests with the same code, only one gets a row.
         used = self.codes.filter(digest=recovery_digest(token), used_at__isnull=True).update(
             used_at=timezone.now()
@@ -65,3 +65,13 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:  # never the code; its digest is of no use to a reader either
         return f"recovery code {self.pk} ({'used' if self.used_at else 'unused'})"
+
+
+def code_clean(code: str) -> str:
+    """Spaces and dashes as people type them out are ignored, and so is case."""
+    return "".join(ch for ch in code if ch not in " -\t").lower()[:64]
+
+
+def recovery_digest(code: str) -> str:
+    """What is stored of a recovery code (beside the model that keeps it)."""
+    return hashlib.sha256(code_clean(code).encode()).hexdigest()
