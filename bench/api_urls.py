@@ -54,4 +54,5 @@ def log(request: HttpRequest, subject: UUID) -> dict[str, str]:
     return {"ok": "yes"}
 
 
-urlpatterns = [*project_urlpatterns, path("bench/floor/", floor.urls)]
+# First: the project ends with a catch-all that answers 404 for every unknown page.
+urlpatterns = [path("bench/floor/", floor.urls), *project_urlpatterns]

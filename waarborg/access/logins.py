@@ -1,6 +1,6 @@
 """Pauses after repeated failed staff logins (against password guessing).
 
-Counted in Django's cache, which every server process shares (a database table or Redis), per
+Counted in the shared counters (waarborg/core/counters.py: a database table or Redis), per
 (user name, client address) pair, so an attacker elsewhere cannot pause the real user's own
 logins, and with a wider limit per client address, so one client cannot try name after name.
 A look-alike spelling of a user name (full-width, other case) counts as the same name, as the
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
-from django.core.cache import cache
+from waarborg.core.counters import counter_add, counter_delete, counter_get
 
 # Failed logins allowed before a pause of LOGIN_PAUSE seconds: per user name from one address,
 # and per address whatever the names.
@@ -33,14 +33,13 @@ def _counters(username: str, address: str) -> list[tuple[str, int]]:
 
 
 def login_paused(*, username: str, address: str) -> bool:
-    return any(cache.get(key, 0) >= limit for key, limit in _counters(username, address))
+    return any(counter_get(key) >= limit for key, limit in _counters(username, address))
 
 
 def login_failed(*, username: str, address: str) -> None:
     for key, _limit in _counters(username, address):
-        cache.add(key, 0, LOGIN_PAUSE)
-        cache.incr(key)
+        counter_add(key, ttl=LOGIN_PAUSE)
 
 
 def login_succeeded(*, username: str, address: str) -> None:
-    cache.delete(_counters(username, address)[0][0])
+    counter_delete(_counters(username, address)[0][0])

@@ -1,11 +1,17 @@
-"""API rate limits, counted in the shared cache so every server process sees one count.
+"""API rate limits, counted in the shared store so every server process sees one count.
 
 Per token: ``WAARBORG_API_RATE``. Per client address, for requests without a valid token:
 ``WAARBORG_API_ANONYMOUS_RATE`` (so guessing tokens or flooding the API unauthenticated is
-limited too). Counters are fixed windows (one integer per key and window) rather than a list of
-request times: one small read and write per request in the database cache or Redis, where a
-history would be rewritten whole. A window allows a burst of up to twice the rate across its
-edge; the rate over any two windows stays within twice the limit."""
+limited too). Counters are fixed windows (one integer per key and window, in
+waarborg/core/counters.py). A window allows a burst of up to twice the rate across its edge;
+the rate over any two windows stays within twice the limit.
+
+A token's count is taken in slices: a process that answers a token's request claims the next
+``limit / 20`` numbers of the window (at most 100) from the shared counter in one step and then
+answers that many requests without asking again. Slices never overlap, so all processes together
+never answer more than the limit; a slice a process does not use up is lost with its window, so
+a token spread over several processes may get somewhat fewer (at most 1/20 of the limit per
+process). A limit under 20 is counted one request at a time, as before."""
 
 from __future__ import annotations
 
@@ -22,20 +28,45 @@ from ninja.throttling import SimpleRateThrottle
 
 from waarborg.access.tokens import token_cache_get, token_digest
 from waarborg.core.clients import client_address
+from waarborg.core.counters import counter_add, counter_get
+
+SLICE_SHARE = 20
+SLICE_MAX = 100
+_MAX_SLICES = 10_000
+# What this process may still answer per counter key: (window, numbers left of its slice).
+_slices: dict[str, tuple[int, int]] = {}
 
 
-def count_request(key: str, *, duration: int) -> tuple[int, float]:
-    """Count one request under ``key`` in the current window of ``duration`` seconds: the count so
-    far (this one included) and the seconds until the window ends."""
+def count_request(key: str, *, duration: int, by: int = 1) -> tuple[int, float]:
+    """Count ``by`` requests under ``key`` in the current window of ``duration`` seconds: the count
+    so far (these included) and the seconds until the window ends."""
     now = time.time()
     window = int(now // duration)
-    full_key = f"rate:{key}:{window}"
-    try:
-        count = cache.incr(full_key)
-    except ValueError:  # the first request of this window (or the key expired meanwhile)
-        # Another process may have added it first: then count on from its value.
-        count = 1 if cache.add(full_key, 1, duration + 1) else cache.incr(full_key)
+    count = counter_add(f"rate:{key}:{window}", by=by, ttl=duration + 1)
     return count, (window + 1) * duration - now
+
+
+def rate_take(key: str, *, limit: int, duration: int) -> tuple[bool, float]:
+    """Whether one more request under ``key`` is within ``limit`` per window, and the seconds until
+    the window ends; asks the shared counter only when this process's slice is used up."""
+    now = time.time()
+    window = int(now // duration)
+    held = _slices.get(key)
+    if held is not None and held[0] == window and held[1] > 0:
+        _slices[key] = (window, held[1] - 1)
+        return True, (window + 1) * duration - now
+    size = max(1, min(limit // SLICE_SHARE, SLICE_MAX))
+    end, remaining = count_request(key, duration=duration, by=size)
+    granted = min(end, limit) - (end - size)  # this process's numbers that are within the limit
+    if len(_slices) >= _MAX_SLICES:
+        _slices.clear()
+    _slices[key] = (window, max(granted - 1, 0))
+    return granted > 0, remaining
+
+
+def rate_slices_forget() -> None:
+    """Forget the slices this process holds (tests that start every count from zero)."""
+    _slices.clear()
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -57,9 +88,9 @@ class TokenRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request)
         if key is None or self.num_requests is None or self.duration is None:
             return True
-        count, remaining = count_request(key, duration=self.duration)
+        allowed, remaining = rate_take(key, limit=self.num_requests, duration=self.duration)
         self._wait = remaining
-        return count <= self.num_requests
+        return allowed
 
     def wait(self) -> float | None:
         return self._wait
@@ -81,7 +112,7 @@ class ClientLimitedBearer(HttpBearer):
         if limit is None or duration is None:
             return False
         window = int(time.time() // duration)
-        return int(cache.get(f"rate:{self._key(request)}:{window}", 0)) >= limit
+        return counter_get(f"rate:{self._key(request)}:{window}") >= limit
 
     def __call__(self, request: HttpRequest) -> Any:
         scheme, _, token = request.headers.get(self.header, "").partition(" ")

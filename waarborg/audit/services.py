@@ -75,11 +75,18 @@ _FIELDS: dict[str, Field[Any, Any]] = {
 }
 
 
+_insert_sqls: dict[str, str] = {}  # per database vendor: built once, used on every read
+
+
 def _insert_sql() -> str:
-    table = connection.ops.quote_name(AuditEntry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
+    found = _insert_sqls.get(connection.vendor)
+    if found is None:
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        marks = ", ".join(["%s"] * len(_COLUMNS))
+        found = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names are ours
+        _insert_sqls[connection.vendor] = found
+    return found
 
 
 def audit_record(

@@ -33,15 +33,22 @@ Converter = Callable[[Any, Any, Any], Any]
 _converters: dict[str, list[tuple[Any, list[Converter]]]] = {}
 
 
+_fetch_sqls: dict[str, str] = {}  # per database vendor: built once, used on every read
+
+
 def _fetch_sql() -> str:
-    q = connection.ops.quote_name
-    subject = ", ".join(f"s.{q(f.column)}" for f in _SUBJECT_FIELDS)
-    state = ", ".join(f"st.{q(f.column)}" for f in _STATE_FIELDS)
-    return (
-        f"SELECT {subject}, {state} FROM {q(Subject._meta.db_table)} s "  # noqa: S608 - ours
-        f"LEFT JOIN {q(PurposeState._meta.db_table)} st "
-        "ON st.subject_id = s.id AND st.purpose = %s WHERE s.id = %s"
-    )
+    found = _fetch_sqls.get(connection.vendor)
+    if found is None:
+        q = connection.ops.quote_name
+        subject = ", ".join(f"s.{q(f.column)}" for f in _SUBJECT_FIELDS)
+        state = ", ".join(f"st.{q(f.column)}" for f in _STATE_FIELDS)
+        found = (
+            f"SELECT {subject}, {state} FROM {q(Subject._meta.db_table)} s "  # noqa: S608 - ours
+            f"LEFT JOIN {q(PurposeState._meta.db_table)} st "
+            "ON st.subject_id = s.id AND st.purpose = %s WHERE s.id = %s"
+        )
+        _fetch_sqls[connection.vendor] = found
+    return found
 
 
 def _row_converters() -> list[tuple[Any, list[Converter]]]:

@@ -72,7 +72,7 @@ def test_login_failures_in_two_processes_pause_the_login(shared_env):
     assert _run(shared_env, "fail-logins", name, address, "2") == ["True"]  # 5 in all
 
 
-def test_a_token_revoked_in_one_process_is_refused_by_another_at_once(shared_env):
+def test_a_token_revoked_in_one_process_is_refused_by_another_within_a_second(shared_env):
     issued = token_create(actor=Actor.job("test"), system="app", purposes=["administration"])
     watcher = subprocess.Popen(
         [sys.executable, "-m", "waarborg.access.tests.shared_worker", "watch", issued.token],
@@ -87,7 +87,10 @@ def test_a_token_revoked_in_one_process_is_refused_by_another_at_once(shared_env
         assert _run(shared_env, "revoke", issued.system.token_prefix) == ["1"]
         watcher.stdin.write("again\n")
         watcher.stdin.flush()
-        assert watcher.stdout.readline().strip() == "False"
+        refused, after = watcher.stdout.readline().split()
+        assert refused == "False"  # refused although this process would remember it for an hour
+        # The promise is one second (REVOCATION_CHECK); the margin is for a slow, shared machine.
+        assert float(after) < 5
     finally:
         watcher.kill()
         watcher.wait()

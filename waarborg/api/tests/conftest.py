@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from waarborg.access.services import token_create
-from waarborg.api.throttle import TokenRateThrottle
+from waarborg.api.throttle import TokenRateThrottle, rate_slices_forget
 from waarborg.core.actors import Actor
 
 
@@ -47,7 +47,9 @@ def api_for(db: None):
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """Rate-limit counters live in the process; each test starts with none."""
+    """Rate-limit counters (and this process's slices of them); each test starts with none."""
     TokenRateThrottle.cache.clear()
+    rate_slices_forget()
     yield
     TokenRateThrottle.cache.clear()
+    rate_slices_forget()
