@@ -17,13 +17,16 @@ def main(argv: list[str]) -> None:
     from waarborg.access.logins import login_failed, login_paused
     from waarborg.access.selectors import system_for_token
     from waarborg.access.services import token_revoke
-    from waarborg.api.throttle import count_request
+    from waarborg.api.throttle import count_request, rate_take
     from waarborg.core.actors import Actor
 
     action, args = argv[1], argv[2:]
     if action == "count":
         for _ in range(int(args[1])):
             print(count_request(args[0], duration=600)[0])
+    elif action == "take":  # how many of N requests a limit lets through
+        limit, calls = int(args[1]), int(args[2])
+        print(sum(rate_take(args[0], limit=limit, duration=600)[0] for _ in range(calls)))
     elif action == "fail-logins":
         for _ in range(int(args[2])):
             login_failed(username=args[0], address=args[1])

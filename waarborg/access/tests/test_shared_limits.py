@@ -94,3 +94,31 @@ def test_a_token_revoked_in_one_process_is_refused_by_another_within_a_second(sh
     finally:
         watcher.kill()
         watcher.wait()
+
+
+def test_two_processes_counting_at_the_same_time_lose_no_count(shared_env):
+    """Each addition is one atomic step: no two requests ever get the same number, so no
+    process can count past the limit on a number another one already had."""
+    key = f"token:{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "waarborg.access.tests.shared_worker", "count", key, "300"]
+    workers = [
+        subprocess.Popen(command, env=shared_env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    seen = [int(n) for w in workers for n in w.communicate(timeout=120)[0].split()]
+    assert sorted(seen) == list(range(1, 601))
+
+
+def test_processes_taking_slices_of_a_limit_never_answer_more_than_it(shared_env):
+    """Each process claims 1/20 of the limit at a time; together they stay within the limit, and
+    a slice left unused costs at most 1/20 of it per process."""
+    key = f"token:{uuid.uuid4().hex}"
+    command = [sys.executable, "-m", "waarborg.access.tests.shared_worker", "take", key]
+    workers = [
+        subprocess.Popen(
+            [*command, "200", "150"], env=shared_env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    allowed = sum(int(w.communicate(timeout=120)[0]) for w in workers)
+    assert 200 - 2 * 10 <= allowed <= 200
