@@ -109,3 +109,12 @@ def test_unconfirmed_requests_lapse_after_seven_days_and_confirmed_ones_stay(com
     states = dict(Request.objects.values_list("reference", "status"))
     assert states[kept.reference] == Request.Status.OPEN
     assert states[forgotten.reference] == states[unknown.reference] == Request.Status.LAPSED
+
+
+def test_a_request_whose_link_never_went_out_does_not_lapse(committed):
+    customer()
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        request = request_file(kinds=["access"], email=ON_FILE, language="en", channel="api")
+    with time_machine.travel(timezone.now() + timedelta(days=30)):
+        assert requests_lapse() == 0
+    assert Request.objects.get(id=request.id).status == Request.Status.AWAITING_CONFIRMATION

@@ -27,7 +27,7 @@ AMS = ZoneInfo("Europe/Amsterdam")
 RECEIVED = datetime(2026, 3, 2, 10, 0, tzinfo=AMS)  # a Monday; due Thursday 2 April 2026
 
 
-def _filed(committed, kinds=("access",), language="en", email=ON_FILE) -> Request:
+def _filed(committed, kinds=("access",), language="en", email=ON_FILE):
     customer()
     with time_machine.travel(RECEIVED, tick=False):
         return committed(

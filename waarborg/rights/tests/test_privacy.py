@@ -4,6 +4,7 @@ gate for a privacy officer or the letters, and every look-up and opening is audi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -71,7 +72,11 @@ def test_only_a_privacy_officer_opens_what_the_requester_wrote():
         kinds=["objection"], email=ON_FILE, language="nl", channel="email", explanation=WORDS
     )
     sealed = {"email": request.email, "explanation": request.explanation}
-    args = {"reference": request.reference, "subject_id": request.subject_id, "sealed": sealed}
+    args: dict[str, Any] = {
+        "reference": request.reference,
+        "subject_id": request.subject_id,
+        "sealed": sealed,
+    }
     with pytest.raises(Refusal):
         gate_request_open(actor=staff("support"), **args)
     opened = gate_request_open(actor=staff("privacy_officer"), **args)
@@ -93,3 +98,17 @@ def test_a_sealed_text_cannot_be_moved_to_another_request():
             subject_id=None,
             sealed={"email": one.email},
         )
+
+
+def test_a_request_and_its_letter_exist_only_with_their_audit_entry(committed):
+    from django.db import DatabaseError
+
+    from waarborg.rights.models import Letter
+    from waarborg.rights.tests.support import outbox
+    from waarborg.vault.tests.factories import audit_inserts_fail
+
+    customer()
+    with audit_inserts_fail(), pytest.raises(DatabaseError):
+        committed(request_file, kinds=["access"], email=ON_FILE, language="nl", channel="center")
+    assert Request.objects.count() == Letter.objects.count() == 0
+    assert outbox() == []
