@@ -53,6 +53,7 @@ serve: install var/dev.kek
 	@echo "  versions:           http://127.0.0.1:8000/privacy/versions"
 	@echo "  staff console:      http://127.0.0.1:8000/console/"
 	@echo "  API docs:           http://127.0.0.1:8000/api/docs"
+	@echo "  mail:               written to var/mail/, not sent (set WAARBORG_SMTP_URL to send)"
 	@$(DEV_ENV) $(BIN)/waarborg demo_access
 	@echo ""
 	$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000

@@ -95,6 +95,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/api/v1/subjects/{subject_id}/acceptances"): lambda p, s, q: (
         201 if "administration" in s else 403
     ),
+    # data-subject requests: a token for the rights purpose (the matrix asks about no request)
+    ("post", "/api/v1/requests"): lambda p, s, q: 201 if "rights" in s else 403,
+    ("get", "/api/v1/requests/{reference}"): lambda p, s, q: 404 if "rights" in s else 403,
 }
 
 
@@ -108,7 +111,7 @@ def test_every_api_operation_has_an_access_rule():
 
 
 def _request(client, method: str, path: str, subject_id: str, purpose: str):
-    url = path.replace("{subject_id}", subject_id)
+    url = path.replace("{subject_id}", subject_id).replace("{reference}", "R-ZZZZZZ")
     bodies = {
         "/api/v1/subjects": {
             "product": "aplanner-free",
@@ -127,6 +130,8 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
         "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
         "/api/v1/subjects/lookup": {"email": A["email"], "purpose": purpose},
         "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
+        # A new address each time: filing is limited per address.
+        "/api/v1/requests": {"kinds": ["access"], "email": f"r.{uuid.uuid4().hex[:10]}@example.nl"},
     }
     if method == "get":
         query = {

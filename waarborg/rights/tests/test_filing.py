@@ -1,0 +1,89 @@
+"""Filing a request: a reference, a mail in the requester's language, the same answer whether
+or not the address is on file."""
+
+from __future__ import annotations
+
+import pytest
+
+from waarborg.rights.models import Letter, Request
+from waarborg.rights.services import request_confirm, request_file
+from waarborg.rights.tests.support import NOT_ON_FILE, ON_FILE, confirm_code, customer, outbox
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_address_on_file_gets_a_confirmation_link_in_its_language(committed):
+    person = customer()
+    request = committed(
+        request_file, kinds=["access"], email=ON_FILE, language="en", channel="center"
+    )
+    assert request.subject_id == person.id
+    [message] = outbox()
+    assert message.to == [ON_FILE]
+    assert request.reference in message.subject
+    reference, code = confirm_code(message)
+    assert reference == request.reference
+    assert "We do not ask for a copy of an identity document" in message.body
+    confirmed = request_confirm(reference=reference, code=code)
+    assert confirmed.status == Request.Status.OPEN
+    assert Letter.objects.get(request=request).sent_at is not None
+
+
+def test_an_address_not_on_file_is_told_no_data_is_linked(committed):
+    request = committed(
+        request_file, kinds=["erasure"], email=NOT_ON_FILE, language="en", channel="api"
+    )
+    assert request.subject_id is None
+    assert request.status == Request.Status.AWAITING_CONFIRMATION
+    [message] = outbox()
+    assert "We hold no personal data linked to this e-mail address" in message.body
+    assert "/confirm/" not in message.body
+
+
+def test_what_filing_returns_does_not_tell_who_is_on_file(committed):
+    customer()
+    known = request_file(kinds=["access"], email=ON_FILE, language="nl", channel="center")
+    unknown = request_file(kinds=["access"], email=NOT_ON_FILE, language="nl", channel="center")
+    shown = ("status", "kinds", "channel", "language", "due", "extended_until", "confirmed_at")
+    assert [getattr(known, f) for f in shown] == [getattr(unknown, f) for f in shown]
+
+
+def test_one_client_of_the_public_form_can_file_only_so_often():
+    from waarborg.core.errors import Refusal
+    from waarborg.rights.limits import FILINGS_PER_CLIENT
+
+    for n in range(FILINGS_PER_CLIENT):
+        request_file(
+            kinds=["access"],
+            email=f"p{n}@example.nl",
+            language="nl",
+            channel="center",
+            client="192.0.2.7",
+        )
+    with pytest.raises(Refusal) as limited:
+        request_file(
+            kinds=["access"],
+            email="late@example.nl",
+            language="nl",
+            channel="center",
+            client="192.0.2.7",
+        )
+    assert limited.value.code == "rate_limited"
+    other = request_file(
+        kinds=["access"],
+        email="late@example.nl",
+        language="nl",
+        channel="center",
+        client="198.51.100.1",
+    )
+    assert other.reference.startswith("R-")
+
+
+def test_unclear_goes_away_when_a_right_is_named_with_it_and_kinds_keep_one_order():
+    request = request_file(
+        kinds=["objection", "unclear", "access", "access"],
+        email=NOT_ON_FILE,
+        language="en",
+        channel="email",
+    )
+    assert request.kinds == ["access", "objection"]
