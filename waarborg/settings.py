@@ -12,6 +12,7 @@ from waarborg.conf import (
     env_bool,
     env_cache,
     env_int,
+    env_mail_url,
     env_list,
     env_networks,
     env_path,
@@ -45,6 +46,9 @@ ALLOWED_HOSTS = env_list(
 )
 
 WAARBORG_POLICY = env_path("WAARBORG_POLICY", BASE_DIR / "policies" / "cms.yaml")
+
+# The contact mailbox that `waarborg mail fetch` reads requests from (docs/intake.md).
+WAARBORG_MAIL_URL = env_mail_url("WAARBORG_MAIL_URL")
 
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}"
 try:
@@ -85,6 +89,7 @@ INSTALLED_APPS = [
     "waarborg.access",
     "waarborg.api",
     "waarborg.console",
+    "waarborg.intake",
 ]
 
 # Outermost first: the HTTPS redirect and the security headers hold for every answer, also the
