@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from typing import NamedTuple
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -166,6 +167,61 @@ def session_max_hours() -> int:
     """Hours after logging in at which a staff session ends, active or not
     (WAARBORG_SESSION_MAX_HOURS)."""
     return env_int("WAARBORG_SESSION_MAX_HOURS", default=10, minimum=1, maximum=7 * 24)
+
+
+_SMTP_SCHEMES = {"smtp": False, "smtps": True}  # scheme -> implicit TLS
+
+
+class Smtp(NamedTuple):
+    host: str
+    port: int
+    user: str
+    password: str
+    ssl: bool  # TLS from the start (smtps://)
+    starttls: bool
+
+
+def env_smtp(name: str) -> Smtp | None:
+    """Django's e-mail settings from an SMTP URL: ``smtp://user:password@host:587?starttls=1``
+    (plain SMTP, upgraded with STARTTLS when asked; port 25 by default) or
+    ``smtps://user:password@host`` (TLS from the start; port 465). None when unset. The user and
+    password are URL-encoded (``%40`` for ``@``). Anything else stops the server."""
+    raw = env_str(name)
+    if raw is None:
+        return None
+    url = urlsplit(raw.strip())
+    problem = f"{name} must be an SMTP URL such as smtp://user:password@mail.example.nl:587"
+    try:
+        port = url.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{problem} (the port is not a number).") from None
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    starttls = query.pop("starttls", "0").lower()
+    if (
+        url.scheme not in _SMTP_SCHEMES
+        or not url.hostname
+        or query
+        or starttls not in _TRUE | _FALSE
+    ):
+        raise ImproperlyConfigured(f"{problem}?starttls=1 or smtps://..., not {_redacted(url)}.")
+    implicit = _SMTP_SCHEMES[url.scheme]
+    if implicit and starttls in _TRUE:
+        raise ImproperlyConfigured(f"{name}: smtps:// is TLS already; starttls=1 is for smtp://.")
+    return Smtp(
+        host=url.hostname,
+        port=port or (465 if implicit else 25),
+        user=unquote(url.username or ""),
+        password=unquote(url.password or ""),
+        ssl=implicit,
+        starttls=starttls in _TRUE,
+    )
+
+
+def _redacted(url: SplitResult) -> str:
+    """The URL as given, without its password, for an error message."""
+    host = url.netloc.rpartition("@")[2]
+    user = f"{url.username}:***@" if url.password else (f"{url.username}@" if url.username else "")
+    return repr(f"{url.scheme}://{user}{host}{url.path}" + (f"?{url.query}" if url.query else ""))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from waarborg.conf import (
     env_proxy_https_header,
     env_rate,
     env_secret,
+    env_smtp,
     env_str,
     session_idle_minutes,
     session_max_hours,
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "waarborg.vault",
     "waarborg.gate",
     "waarborg.access",
+    "waarborg.rights",
     "waarborg.api",
     "waarborg.console",
     "waarborg.intake",
@@ -225,6 +227,21 @@ SESSION_COOKIE_AGE = WAARBORG_SESSION_MAX_HOURS * 3600
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_TOTP_ISSUER = "waarborg"
 LOGIN_REDIRECT_URL = "console:home"
+
+# Outgoing mail (waarborg/core/mail.py): through the SMTP server of WAARBORG_SMTP_URL; unset, every
+# mail is written as a file to var/mail/ instead (development; `check --deploy` warns).
+_smtp = env_smtp("WAARBORG_SMTP_URL")
+if _smtp is None:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = _smtp.host, _smtp.port
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp.user, _smtp.password
+    EMAIL_USE_SSL, EMAIL_USE_TLS = _smtp.ssl, _smtp.starttls
+EMAIL_TIMEOUT = 30
+# The address people reach this server at, for links in mail (the confirmation of a request).
+WAARBORG_PUBLIC_URL = (env_str("WAARBORG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from waarborg.vault import keys
 from waarborg.vault.envelope import envelope_parse, value_aad
+from waarborg.vault.index import vault_key
 from waarborg.vault.models import Subject
+from waarborg.vault.sealed import SEALED_TEXT_KEY, sealed_aad
 
 
 def open_values(subject: Subject, fields: list[str]) -> dict[str, str]:
@@ -27,3 +29,12 @@ def open_values(subject: Subject, fields: list[str]) -> dict[str, str]:
         aad = value_aad(str(subject.id), field)
         out[field] = cipher.decrypt(nonce, sealed, aad).decode("utf-8")
     return out
+
+
+def open_text(sealed: str, *, label: str) -> str:
+    """A text sealed by ``vault.sealed.text_seal`` under ``label``; "" stays ""."""
+    if not sealed:
+        return ""
+    nonce, ciphertext = envelope_parse(sealed)
+    cipher = AESGCM(vault_key(SEALED_TEXT_KEY))
+    return cipher.decrypt(nonce, ciphertext, sealed_aad(label)).decode("utf-8")

@@ -13,37 +13,44 @@ from waarborg.vault import keys
 from waarborg.vault.models import VaultKey
 from waarborg.vault.validation import email_key
 
-_index_keys: dict[str, bytes] = {}
-_AAD = b"vaultkey:blind_index"
+# Keys the vault keeps for itself, by (name, id of the KEK that was current when read).
+_index_keys: dict[tuple[str, str], bytes] = {}
 
 
-def _index_key() -> bytes:
-    """The blind-index key, created on first use in its own savepoint. It is kept for the process
-    only once its row is known to be committed: inside a transaction (which may yet roll back,
-    taking a freshly made key with it) it is cached when that transaction commits."""
+def vault_key(name: str) -> bytes:
+    """A key of the vault's own (``blind_index``, ``sealed_text``), created on first use in its
+    own savepoint and wrapped by the KEK (``keys rotate`` rewraps it with the others). It is kept
+    for the process only once its row is known to be committed: inside a transaction (which may
+    yet roll back, taking a freshly made key with it) it is cached when that transaction
+    commits."""
     ring = keys.keyring()
-    cached = _index_keys.get(ring.current_id)
+    slot = (name, ring.current_id)
+    cached = _index_keys.get(slot)
     if cached is not None:
         return cached
-    row = VaultKey.objects.filter(name="blind_index").first()
+    aad = f"vaultkey:{name}".encode()
+    row = VaultKey.objects.filter(name=name).first()
     if row is None:
         try:
             with transaction.atomic():
                 row = VaultKey.objects.create(
-                    name="blind_index",
-                    wrapped=keys.wrap(ring.current, os.urandom(32), aad=_AAD),
+                    name=name,
+                    wrapped=keys.wrap(ring.current, os.urandom(32), aad=aad),
                     kek_id=ring.current_id,
                 )
         except IntegrityError:  # another process made it first
-            row = VaultKey.objects.get(name="blind_index")
-    key = keys.unwrap(ring.get(row.kek_id), bytes(row.wrapped), aad=_AAD)
-    current_id = ring.current_id
+            row = VaultKey.objects.get(name=name)
+    key = keys.unwrap(ring.get(row.kek_id), bytes(row.wrapped), aad=aad)
     if transaction.get_connection().in_atomic_block:
         # The row may have been made by this very transaction; cache it only if that commits.
-        transaction.on_commit(lambda: _index_keys.setdefault(current_id, key))
+        transaction.on_commit(lambda: _index_keys.setdefault(slot, key))
     else:
-        _index_keys[current_id] = key
+        _index_keys[slot] = key
     return key
+
+
+def _index_key() -> bytes:
+    return vault_key("blind_index")
 
 
 def index_cache_clear() -> None:

@@ -1,0 +1,164 @@
+"""A data subject's request to exercise a right (GDPR Art. 15-21), and the letters sent about it.
+
+Personal data here is only what the requester gave: their address and their own words, and what
+staff write back to them (reasons). Each is sealed by the vault (``vault.sealed``; opened only
+through ``gate.requesters``) rather than kept in the clear, because invariant 1 holds for
+requesters too: a requester is often not on file, so their address cannot live in a subject's
+record, and a copy of the database must not become a list of who asked what. The address is
+also kept as the vault's blind index, so requests from one address can be found without it.
+Every column is labelled (``vault/tests/test_labels.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Request(models.Model):
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("access")
+        RECTIFICATION = "rectification", _("rectification")
+        ERASURE = "erasure", _("erasure")
+        RESTRICTION = "restriction", _("restriction of processing")
+        PORTABILITY = "portability", _("data portability")
+        OBJECTION = "objection", _("objection")
+        UNCLEAR = "unclear", _("not yet clear")
+
+    class Status(models.TextChoices):
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("awaiting confirmation")
+        OPEN = "open", _("open")
+        DONE = "done", _("done")
+        REFUSED = "refused", _("refused")
+        LAPSED = "lapsed", _("not confirmed in time")
+
+    class Channel(models.TextChoices):
+        CENTER = "center", _("privacy center")
+        API = "api", _("API")
+        EMAIL = "email", _("e-mail")
+
+    class Grounds(models.TextChoices):
+        UNFOUNDED = "manifestly_unfounded", _("manifestly unfounded")
+        EXCESSIVE = "excessive", _("excessive")
+
+    reference = models.CharField(max_length=8, unique=True)
+    kinds = models.JSONField(default=list)  # Kind values, at least one
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.AWAITING_CONFIRMATION
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    language = models.CharField(max_length=2)  # nl or en: every letter is in this language
+    received_at = models.DateTimeField()
+    due = models.DateField()
+    extended_until = models.DateField(null=True)
+    extension_reason = models.TextField(blank=True)  # sealed
+    email = models.TextField()  # sealed: where every letter goes
+    email_index = models.CharField(max_length=64)  # the vault's blind index of the address
+    explanation = models.TextField(blank=True)  # sealed: the requester's own words
+    # The person on file with this address when the request came in; None when nobody was.
+    subject_id = models.UUIDField(null=True)
+    # The single-use confirmation code: only its SHA-256, until when it may be used.
+    confirm_digest = models.CharField(max_length=64, blank=True)
+    confirm_expires = models.DateTimeField(null=True)
+    confirmed_at = models.DateTimeField(null=True)
+    refusal_grounds = models.CharField(max_length=24, choices=Grounds.choices, blank=True)
+    refusal_reasons = models.TextField(blank=True)  # sealed
+    closed_at = models.DateTimeField(null=True)
+
+    PERSONAL = {
+        "email": "user.contact.email",
+        "email_index": "user.contact.email",
+        "explanation": "user",
+        "extension_reason": "user",
+        "refusal_reasons": "user",
+    }
+    NOT_PERSONAL = {
+        "id",
+        "reference",
+        "kinds",
+        "status",
+        "channel",
+        "language",
+        "received_at",
+        "due",
+        "extended_until",
+        "subject_id",
+        "confirm_digest",
+        "confirm_expires",
+        "confirmed_at",
+        "refusal_grounds",
+        "closed_at",
+    }
+
+    class Meta:
+        indexes = [
+            # selectors.request_queue and `waarborg rights overdue`: requests not closed, by due
+            models.Index(
+                fields=["due"],
+                condition=models.Q(closed_at__isnull=True),
+                name="rights_request_queue_idx",
+            ),
+            # requests from one address (the blind index), e.g. for the console
+            models.Index(fields=["email_index"], name="rights_request_email_idx"),
+            models.Index(fields=["subject_id"], name="rights_request_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def deadline(self) -> date:
+        """The date the answer is due: the extended date once extended."""
+        return self.extended_until or self.due
+
+
+class Letter(models.Model):
+    """One mail about a request. The row is written in the transaction of the change it tells
+    about and sent after commit; ``sent_at`` says it went, so a retry never sends it twice.
+    One letter of each kind per request."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGEMENT = "acknowledgement", _("acknowledgement with confirmation link")
+        NO_DATA = "no_data", _("acknowledgement: no data linked to the address")
+        EXTENSION = "extension", _("extension of the deadline")
+        REFUSAL = "refusal", _("refusal")
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="letters")
+    kind = models.CharField(max_length=32)
+    language = models.CharField(max_length=2)
+    created_at = models.DateTimeField()
+    # Set when a sender claims the letter (one conditional UPDATE); a claim older than
+    # letters.CLAIM_TIMEOUT is taken to have died and is tried again.
+    attempted_at = models.DateTimeField(null=True)
+    sent_at = models.DateTimeField(null=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    NOT_PERSONAL = {
+        "id",
+        "request",
+        "kind",
+        "language",
+        "created_at",
+        "attempted_at",
+        "sent_at",
+        "message_id",
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="rights_letter_once"),
+        ]
+        indexes = [
+            # letters.letters_send_pending: letters not sent yet
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="rights_letter_unsent_idx",
+            ),
+        ]
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.kind}"
