@@ -238,11 +238,11 @@ class MailUrl:
 
     @property
     def label(self) -> str:
-        """The mailbox named without its password: in messages, and as what a handled mail is
-        recorded against."""
+        """The mailbox named without its password or port: in messages, and as what a handled
+        mail is recorded against (the same mailbox reached another way is still the same)."""
         if self.scheme == "maildir":
             return f"maildir://{self.path}"
-        return f"{self.scheme}://{quote(self.user, safe='')}@{self.host}:{self.port}/{self.folder}"
+        return f"imap://{quote(self.user, safe='')}@{self.host}/{self.folder}"
 
 
 _MAIL_URL_HELP = (

@@ -24,6 +24,11 @@ KINDS = ("access", "rectification", "erasure", "restriction", "portability", "ob
 TEXT_LIMIT = 20_000
 
 
+def _any(words: str) -> str:
+    """One of the space-separated ``words``; an underscore stands for the space inside a phrase."""
+    return "(?:" + "|".join(w.replace("_", r"\s+") for w in words.split()) + ")"
+
+
 def _words(n: int) -> str:
     """Up to ``n`` words in between."""
     return rf"(?:\S+\s+){{0,{n}}}"
@@ -40,20 +45,33 @@ def _near(first: str, second: str, n: int = 5) -> str:
 # The person's own data, in Dutch and in English.
 _MY_NL = r"(?:mijn|m'?n)"
 _DATA_NL = r"(?:persoonsgegevens|gegevens|klantgegevens|data|informatie|account|profiel|dossier)"
-MY_DATA_NL = rf"(?:{_MY_NL}\s+{_words(2)}{_DATA_NL}|{_DATA_NL}\s+{_words(3)}(?:over|van)\s+(?:mij|me)\b)"
+MY_DATA_NL = (
+    rf"(?:{_MY_NL}\s+{_words(2)}{_DATA_NL}|{_DATA_NL}\s+{_words(3)}(?:over|van)\s+(?:mij|me)\b)"
+)
 _DATA_EN = r"(?:data|information|info|details|account|profile|records?|file)"
 MY_DATA_EN = rf"(?:my\s+{_words(2)}{_DATA_EN}|{_DATA_EN}\s+{_words(3)}(?:about|of|on)\s+me\b)"
 # What a person asks a copy of: their data, not their account (which "access" also names).
 _COPY_NL = r"(?:persoonsgegevens|gegevens|klantgegevens|data|informatie|dossier)"
-MY_COPY_NL = rf"(?:{_MY_NL}\s+{_words(2)}{_COPY_NL}|{_COPY_NL}\s+{_words(3)}(?:over|van)\s+(?:mij|me)\b)"
+MY_COPY_NL = (
+    rf"(?:{_MY_NL}\s+{_words(2)}{_COPY_NL}|{_COPY_NL}\s+{_words(3)}(?:over|van)\s+(?:mij|me)\b)"
+)
 _COPY_EN = r"(?:data|information|records?|file)"
 MY_COPY_EN = rf"(?:my\s+{_words(2)}{_COPY_EN}|{_COPY_EN}\s+{_words(3)}(?:about|of|on)\s+me\b)"
 # Personal details a person asks to correct.
-_DETAIL_NL = r"(?:gegevens|adres|naam|achternaam|telefoonnummer|e-?mailadres|postcode|woonplaats|geboortedatum|rekeningnummer|iban)"
-_DETAIL_EN = r"(?:data|details|address|name|surname|phone number|e-?mail address|postcode|postal code|date of birth|bank account|iban|information)"
+_DETAIL_NL = _any(
+    "gegevens adres naam achternaam telefoonnummer e-?mailadres postcode woonplaats "
+    "geboortedatum rekeningnummer iban"
+)
+_DETAIL_EN = _any(
+    "data details address name surname phone_number e-?mail_address postcode postal_code "
+    "date_of_birth bank_account iban information"
+)
 MY_DETAIL = rf"(?:(?:{_MY_NL}|my)\s+{_words(2)}(?:{_DETAIL_NL}|{_DETAIL_EN}))"
 # Lists and mailings: removing oneself from these is an objection, not an erasure.
-_MAILING = r"(?:nieuwsbrie\w*|mailinglijst\w*|verzendlijst\w*|mailing\w*|newsletters?|mailing list|marketing|reclame|aanbieding\w*|offers|promotions?)"
+_MAILING = _any(
+    r"nieuwsbrie\w* mailinglijst\w* verzendlijst\w* mailing\w* newsletters? mailing_list "
+    r"marketing reclame aanbieding\w* offers promotions?"
+)
 
 RULES: dict[str, tuple[str, ...]] = {
     "access": (
@@ -118,7 +136,7 @@ RULES: dict[str, tuple[str, ...]] = {
         r"\bobject(?:ion|ing)?\b",
         r"\bopt(?:ing)?[\s-]*out\b",
         r"\bunsubscrib\w*",
-        rf"\b(?:stop|cease)\s+(?:sending|emailing|e-mailing|mailing|calling|contacting|using\s+my\s+data\s+for)\b",
+        r"\b(?:stop|cease)\s+(?:sending|emailing|e-mailing|mailing|calling|contacting|using\s+my\s+data\s+for)\b",
         rf"\b(?:no\s+longer|not|never|don'?t|do\s+not)\s+{_words(3)}(?:receive|get|be\s+sent|want)\s+{_words(4)}(?:{_MAILING}|e-?mails?|mails|calls)\b",
         rf"\b(?:remove|take)\s+me\s+(?:off|from)\s+{_words(2)}{_MAILING}",
     ),
@@ -136,16 +154,21 @@ ABBREVIATION = re.compile(r"\b(art|artikel|nr|no|bijv|bv|o\.a|e\.g|i\.e|m\.b\.t|
 
 _COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in RULES.items()}
 
+
 # Frequent small words of each language; the one with more of them wins, Dutch on a tie (the
 # contact address is a Dutch company's).
-_DUTCH = frozenset(
-    "de het een en ik mijn niet van voor met wil graag u uw jullie dat zijn op te gegevens "
-    "bedankt groet groeten vriendelijke beste geachte heer mevrouw mij ook naar maar wel "
-    "kunt zou willen verzoek alstublieft alvast dank".split()
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_DUTCH = _word_set(
+    """de het een en ik mijn niet van voor met wil graag u uw jullie dat zijn op te gegevens
+    bedankt groet groeten vriendelijke beste geachte heer mevrouw mij ook naar maar wel kunt zou
+    willen verzoek alstublieft alvast dank"""
 )
-_ENGLISH = frozenset(
-    "the a and i my not of for with want please you your that are on to data thanks regards "
-    "dear kind would like me also but could request thank sincerely best all have".split()
+_ENGLISH = _word_set(
+    """the a and i my not of for with want please you your that are on to data thanks regards
+    dear kind would like me also but could request thank sincerely best all have"""
 )
 
 
@@ -174,7 +197,8 @@ def text_normalise(text: str) -> str:
 
 # Where a reply quotes the mail before it (Outlook, Gmail, Apple Mail; Dutch and English).
 _REPLY_HEADER = re.compile(
-    r"^(?:-{2,}\s*(?:original message|oorspronkelijk bericht|doorgestuurd bericht|forwarded message)"
+    r"^(?:-{2,}\s*"
+    r"(?:original message|oorspronkelijk bericht|doorgestuurd bericht|forwarded message)"
     r"|on .{0,200} wrote:$|op .{0,200} (?:schreef|heeft .{0,80} geschreven).{0,80}:$"
     r"|(?:from|van):\s.*)",
     re.IGNORECASE,

@@ -23,6 +23,9 @@ class HandledMail(models.Model):
     automatic = models.BooleanField(default=False)
     handled_at = models.DateTimeField(default=timezone.now)
 
+    # The key is a one-way digest of a Message-ID; the mailbox is ours (the contact address).
+    NOT_PERSONAL = {"id", "mailbox", "key", "request", "automatic", "handled_at"}
+
     class Meta:
         constraints = [
             # One filing per mail per mailbox, also with two fetches at once (services.mail_store).

@@ -89,10 +89,11 @@ def _is_automatic(message: Message, sender: str | None) -> bool:
 
 
 class _HtmlText(HTMLParser):
-    """The words of an HTML part; scripts and styles left out, blocks as new lines."""
+    """The words of an HTML part, blocks as new lines; scripts, styles and quoted mails (a
+    reply's ``blockquote``) left out: only what this person wrote now is read for a right."""
 
-    _SKIP = {"script", "style", "head", "title"}
-    _BLOCK = {"p", "br", "div", "li", "tr", "h1", "h2", "h3", "blockquote"}
+    _SKIP = {"script", "style", "head", "title", "blockquote"}
+    _BLOCK = {"p", "br", "div", "li", "tr", "h1", "h2", "h3"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

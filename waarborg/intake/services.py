@@ -10,7 +10,7 @@ next fetch finds the record and only moves it. Nothing is lost, nothing is filed
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -20,6 +20,7 @@ from waarborg.intake.models import HandledMail
 from waarborg.intake.reading import ReadMail, mail_read
 from waarborg.intake.selectors import mail_is_handled
 from waarborg.intake.sources import Source
+from waarborg.policy.selectors import policy_current
 from waarborg.rights.services import request_file
 
 
@@ -71,9 +72,14 @@ def mail_fetch(*, source: Source, warn: Callable[[str], None]) -> FetchCount:
     """Every mail waiting in ``source``, stored and then moved; ``warn`` hears of each mail left
     in the mailbox and why."""
     count = FetchCount()
+    # Our own letters, should one land here (a copy, a bounce quoting it), are never filed: a
+    # request from the contact address would answer itself forever.
+    own = str(policy_current().policy.controller.contact_email).lower()
     for delivered in source.waiting():
         count.read += 1
         mail = mail_read(delivered.raw)
+        if mail.sender is not None and mail.sender.lower() == own:
+            mail = replace(mail, automatic=True)
         if mail.sender is None and not mail.automatic:
             count.left += 1
             warn(f"left in the mailbox for a person: mail {delivered.handle} has no sender address")

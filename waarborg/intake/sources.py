@@ -109,6 +109,11 @@ class ImapSource:
             else:
                 self.box = MailBoxUnencrypted(url.host, url.port, timeout=IMAP_TIMEOUT_SECONDS)
             self.box.login(url.user, url.password, initial_folder=url.folder)
+            # imaplib keeps the capabilities it saw before login; servers list more after it
+            # (MOVE, UIDPLUS). Without MOVE a move is a copy and an EXPUNGE of the folder.
+            status, data = self.box.client.capability()
+            if status == "OK" and data and isinstance(data[-1], bytes):
+                self.box.client.capabilities = tuple(data[-1].decode().upper().split())
             if not self.box.folder.exists(HANDLED_FOLDER):
                 self.box.folder.create(HANDLED_FOLDER)
         except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
@@ -150,7 +155,9 @@ class ImapSource:
                 raise MailboxUnavailable(f"{self.label}: a mail cannot be flagged ({status}).")
             self.box.move(handle, HANDLED_FOLDER)
         except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
-            raise MailboxUnavailable(f"{self.label}: a mail cannot be moved: {_reason(exc)}") from None
+            raise MailboxUnavailable(
+                f"{self.label}: a mail cannot be moved: {_reason(exc)}"
+            ) from None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # the connection may already be gone

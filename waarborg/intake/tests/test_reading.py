@@ -67,6 +67,19 @@ def test_an_html_only_mail_is_read_as_text_without_its_styles():
     assert read.language == "en"
 
 
+def test_the_mail_an_html_reply_quotes_is_not_read_for_a_right():
+    reply = MIMEText(
+        "<div>Dank u, duidelijk.</div><blockquote>U vroeg om inzage in uw gegevens en om "
+        "verwijdering van al mijn gegevens.</blockquote>",
+        "html",
+        "utf-8",
+    )
+    reply["From"] = "karin@example.nl"
+    read = mail_read(reply.as_bytes())
+    assert read.kinds == (UNCLEAR,)
+    assert "inzage" not in read.text
+
+
 def test_an_attachment_is_not_read_as_the_request():
     outer = MIMEMultipart("mixed")
     outer["From"] = "tom@example.com"
@@ -150,11 +163,11 @@ def mime_parts(draw, depth=0):
     except (LookupError, UnicodeEncodeError):
         payload = draw(st.binary(max_size=300))
     disposition = draw(st.sampled_from(["", "Content-Disposition: attachment\r\n"]))
-    head = (
+    part_head = (
         f"Content-Type: {kind}; charset={charset}\r\n"
         f"Content-Transfer-Encoding: {encoding}\r\n{disposition}\r\n"
     )
-    return head.encode() + payload
+    return part_head.encode() + payload
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
