@@ -185,8 +185,9 @@ def env_smtp(name: str) -> Smtp | None:
     """Django's e-mail settings from an SMTP URL: ``smtp://user:password@host:587?starttls=1``
     (plain SMTP, upgraded with STARTTLS when asked; port 25 by default) or
     ``smtps://user:password@host`` (TLS from the start; port 465). None when unset. The user and
-    password are URL-encoded (``%40`` for ``@``). Anything else stops the server."""
-    raw = env_str(name)
+    password are URL-encoded (``%40`` for ``@``); the URL may come from ``NAME_FILE``, as a
+    secret. Anything else stops the server."""
+    raw = env_secret(name)
     if raw is None:
         return None
     url = urlsplit(raw.strip())

@@ -230,7 +230,7 @@ LOGIN_REDIRECT_URL = "console:home"
 
 # Outgoing mail (waarborg/core/mail.py): through the SMTP server of WAARBORG_SMTP_URL; unset, every
 # mail is written as a file to var/mail/ instead (development; `check --deploy` warns).
-_smtp = env_smtp("WAARBORG_SMTP_URL")
+_smtp = env_smtp("WAARBORG_SMTP_URL")  # or WAARBORG_SMTP_URL_FILE: it can hold a password
 if _smtp is None:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")

@@ -29,6 +29,12 @@ STATUS = {
     "role_not_permitted": 403,
     "scope_not_permitted": 403,
     "aggregate_only": 403,
+    # data-subject requests (waarborg.rights)
+    "request_closed": 409,
+    "already_extended": 409,
+    "too_late": 409,
+    "not_unclear": 409,
+    "rate_limited": 429,
 }
 
 # Pydantic's error types, as a person reads them; the rest fall back to "This value is not valid."

@@ -13,6 +13,7 @@ from pydantic import Field
 from waarborg.access.selectors import system_for_token
 from waarborg.api import schemas as s
 from waarborg.api.errors import install_handlers
+from waarborg.api.requests import router as requests_router
 from waarborg.api.throttle import ClientLimitedBearer, TokenRateThrottle
 from waarborg.core.actors import Actor
 from waarborg.gate.ledger import gate_ledger
@@ -216,4 +217,5 @@ def policy_view(request: HttpRequest) -> dict[str, Any]:
     return {"version": loaded.digest, "policy": loaded.document}
 
 
+v1.add_router("", requests_router)
 api.add_router("/v1", v1)

@@ -6,21 +6,26 @@ does not count, the period ends on the same date in the last month, and where th
 exist in that month (31 January + 1 month), on that month's last day; a period that would end on
 a Saturday, Sunday or public holiday ends on the next working day (art. 3(4)).
 
-Which days are public holidays: those of the Algemene termijnenwet (Atw), art. 3 lid 1, which
-names as "algemeen erkende feestdagen": Nieuwjaarsdag (1 January), tweede Paasdag (Easter
-Monday), Hemelvaartsdag (Ascension Day), tweede Pinksterdag (Whit Monday), both Christmas days
-(25 and 26 December), "de dag waarop de verjaardag van de Koning wordt gevierd" and "de vijfde
-mei". So: Good Friday is not one; 5 May is one every year, not only every fifth year (that rule
-is of collective labour agreements, not of the Atw); King's Day is the day it is celebrated: 27
-April, or 26 April when the 27th is a Sunday (Besluit van 2013 on Koningsdag; before 2014
-Koninginnedag, 30 April, or 29 April when the 30th was a Sunday). Easter Sunday and Whit Sunday
-are Sundays anyway. Art. 3 lid 2 lets a decree add days; none has been made.
+Which days are public holidays: those of the Algemene termijnenwet (Atw), art. 3.
+- Lid 1 names the "algemeen erkende feestdagen": Nieuwjaarsdag (1 January), de Christelijke
+  tweede Paas- en Pinksterdag (Easter Monday, Whit Monday), de beide Kerstdagen (25 and 26
+  December), Hemelvaartsdag (Ascension Day), "de dag waarop de verjaardag van de Koning wordt
+  gevierd" and "de vijfde mei". King's Day is the day it is celebrated: 27 April, or Saturday 26
+  April when the 27th is a Sunday (before 2014 Queen's Day, 30 April, or the 29th when the 30th
+  was a Sunday). 5 May counts every year, not only every fifth year (that is a rule of labour
+  agreements about a day off, not of the Atw). Easter and Whit Sunday are Sundays anyway.
+- Lid 2 equates Goede Vrijdag (Good Friday) with those days.
+- Lid 3 lets the Crown equate further days by decree, published in the Staatscourant, usually
+  for three years at a time: the Friday after Ascension Day and bridge days after a holiday on a
+  Thursday. Those decrees are data: EQUATED below lists them, and `waarborg check` warns once the
+  calendar passes the last year they cover, so the next decree is added in time.
 """
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 
 
 def easter(year: int) -> date:
@@ -43,12 +48,39 @@ def kings_day(year: int) -> date:
     return birthday - timedelta(days=1) if birthday.weekday() == 6 else birthday
 
 
+# Art. 3 lid 3 Atw: days equated with a holiday by decree.
+EQUATED: dict[str, tuple[date, ...]] = {
+    "Besluit gelijkstelling van 28 april 2023, 19 mei 2023, 10 mei 2024, 27 december 2024 en "
+    "30 mei 2025 met een algemeen erkende feestdag": (
+        date(2023, 4, 28),
+        date(2023, 5, 19),
+        date(2024, 5, 10),
+        date(2024, 12, 27),
+        date(2025, 5, 30),
+    ),
+    "Besluit gelijkstelling van 2 januari 2026, 15 mei 2026, 7 mei 2027, 28 april 2028 en "
+    "26 mei 2028 met een algemeen erkende feestdag": (
+        date(2026, 1, 2),
+        date(2026, 5, 15),
+        date(2027, 5, 7),
+        date(2028, 4, 28),
+        date(2028, 5, 26),
+    ),
+}
+EQUATED_UNTIL = 2028  # the last year the decrees above cover
+
+
+@lru_cache(maxsize=64)
 def public_holidays(year: int) -> frozenset[date]:
-    """The "algemeen erkende feestdagen" of art. 3 lid 1 Atw in ``year``."""
+    """The days of art. 3 Atw in ``year``: the holidays of lid 1, Good Friday (lid 2) and the
+    days a decree equates with them (lid 3)."""
     sunday = easter(year)
+    decreed = {day for days in EQUATED.values() for day in days if day.year == year}
     return frozenset(
         {
+            *decreed,
             date(year, 1, 1),
+            sunday - timedelta(days=2),  # Goede Vrijdag (lid 2)
             sunday + timedelta(days=1),  # tweede Paasdag
             sunday + timedelta(days=39),  # Hemelvaartsdag
             sunday + timedelta(days=50),  # tweede Pinksterdag

@@ -4,7 +4,7 @@ a request's sealed texts are read through ``gate.requesters``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -67,3 +67,31 @@ def requests_overdue(*, today: date | None = None) -> list[Queued]:
     rows = _unclosed().filter(late, status=Request.Status.OPEN)
     rows = rows.order_by("deadline_at", "received_at", "id")
     return [Queued(r, r.deadline, days_left(r, today=today)) for r in rows]
+
+
+@dataclass(frozen=True)
+class State:
+    """What anyone holding a reference may see of a request: no personal data."""
+
+    reference: str
+    status: str
+    kinds: list[str]
+    received_at: datetime
+    due: date
+    extended_until: date | None
+    days_left: int
+
+
+def request_state(reference: str, *, today: date | None = None) -> State | None:
+    request = request_get(reference)
+    if request is None:
+        return None
+    return State(
+        reference=request.reference,
+        status=request.status,
+        kinds=list(request.kinds),
+        received_at=request.received_at,
+        due=request.due,
+        extended_until=request.extended_until,
+        days_left=days_left(request, today=today),
+    )

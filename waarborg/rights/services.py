@@ -18,11 +18,12 @@ from django.utils import timezone
 from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
 from waarborg.gate.requesters import RIGHTS, gate_request_seal, gate_requester_find
-from waarborg.policy.rules import decides_objections
+from waarborg.policy.rules import REASONS, actor_refusal, decides_objections
 from waarborg.policy.selectors import policy_current
 from waarborg.rights import errors
 from waarborg.rights.codes import CONFIRM_DAYS, code_digest, reference_clean, reference_new
 from waarborg.rights.deadlines import due_date, extended_date
+from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
 from waarborg.rights.models import Letter, Request
@@ -50,12 +51,13 @@ def request_file(
 ) -> Request:
     """File a request and mail its acknowledgement; ``client`` (the sender's address, for the
     public forms) is counted against the filing limit with the e-mail address."""
+    actor = actor or PUBLIC
+    rights_scope_check(actor=actor)
     clean = filing_clean(
         kinds=kinds, email=email, language=language, channel=channel, explanation=explanation
     )
     filing_count(email=clean.email, client=client)
     received = received_at or timezone.now()
-    actor = actor or PUBLIC
     for _attempt in range(5):  # a new reference when one is taken (1 in ~900 million)
         try:
             with transaction.atomic():
@@ -179,6 +181,14 @@ def requests_lapse(*, now: datetime | None = None) -> int:
             _audit(Actor.job("rights_lapse"), request, "rights.lapse")
         Request.objects.bulk_update(rows, ["status", "closed_at"])
     return len(rows)
+
+
+def rights_scope_check(*, actor: Actor) -> None:
+    """A product back end files and follows requests only with a token for ``rights``."""
+    if actor.kind == "system":
+        reason = actor_refusal(policy_current().policy, actor, RIGHTS)
+        if reason:
+            raise RightsError(reason, REASONS[reason])
 
 
 def _officer(actor: Actor) -> None:

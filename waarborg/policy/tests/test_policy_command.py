@@ -65,7 +65,7 @@ def test_it_accepts_the_cms_policy_with_a_one_line_summary():
     assert code == 0
     lines = out.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"{POLICY_FILE}: valid; 8 purposes, ")
+    assert lines[0].startswith(f"{POLICY_FILE}: valid; 9 purposes, ")
     pending = len(err.strip().splitlines())  # the values to be confirmed, see test_to_confirm
     assert lines[0].endswith(
         f"version {policy_current().digest[:12]}; {pending} values to be confirmed"

@@ -36,6 +36,7 @@ PURPOSES = {
         "Beheer, analyse, optimalisatie en beveiliging; misbruik en fraude tegengaan",
         "Strategische analyses en rapportages",
         "Registratie van website- en appbezoek",
+        "Verzoeken over uw privacyrechten",
         "Wettelijke bewaarplicht administratie",
     ],
     "en": [
@@ -46,6 +47,7 @@ PURPOSES = {
         "Managing, analysing, optimising and securing; preventing abuse and fraud",
         "Strategic analyses and reports",
         "Website and app visit logging",
+        "Requests about your privacy rights",
         "Statutory bookkeeping",
     ],
 }
@@ -133,7 +135,7 @@ def test_it_adds_a_row_for_a_new_purpose(edited_policy):
 
     edited_policy(add_purpose)
     rows = register_csv("en")
-    assert len(rows) == 1 + 9
+    assert len(rows) == 1 + 10
     assert rows[-1][1] == "Customer surveys: Surveys. [legitimate interest]"
     assert rows[-1][5] == "4 months after collection"
 
@@ -222,7 +224,7 @@ def test_it_marks_and_lists_every_value_still_to_be_confirmed(lang):
     assert marked == PURPOSES[lang][:-1]  # all but the books, whose period is the law's
 
     pending = page.find("section", id="register-to-confirm").rows()[1:]
-    assert len(pending) == len(policy_current().warnings) == 13
+    assert len(pending) == len(policy_current().warnings) == 14
     agreement = by_lang(
         "Verwerkersovereenkomst met „Hosting- en IT-beheerpartij”",
         "Data processing agreement with “Hosting and IT-management provider”",
@@ -250,7 +252,7 @@ def test_a_confirmed_value_is_no_longer_marked(edited_policy):
     edited_policy(confirm_hosting)
     page = parse(register_html("en"))
     assert TO_CONFIRM["en"] not in page.find("section", data_recipient="hosting").text()
-    assert len(page.find("section", id="register-to-confirm").rows()) == 1 + 10
+    assert len(page.find("section", id="register-to-confirm").rows()) == 1 + 11
 
 
 def test_the_register_fragment_can_be_included_by_any_page():

@@ -22,6 +22,7 @@ PENDING = [
     "purposes.security.retention",
     "purposes.reporting.retention",
     "purposes.visit_logging.retention",
+    "purposes.rights.retention",
     "recipients.hosting",
     "recipients.hosting.agreement",
     "recipients.hosting.sub_processors[0]",

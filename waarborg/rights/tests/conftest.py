@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 
+from waarborg.api.tests.conftest import api_for  # noqa: F401 - the API tests' fixture
+
 
 @pytest.fixture
 def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
