@@ -245,6 +245,14 @@ class MailUrl:
             return f"maildir://{self.path}"
         return f"imap://{quote(self.user, safe='')}@{self.host}/{self.folder}"
 
+    @property
+    def where(self) -> str:
+        """The mailbox as reached, without its password: for messages."""
+        if self.scheme == "maildir":
+            return self.label
+        user = quote(self.user, safe="")
+        return f"{self.scheme}://{user}@{self.host}:{self.port}/{self.folder}"
+
 
 _MAIL_URL_HELP = (
     "a Maildir (maildir:///var/mail/privacy) or an IMAP mailbox "

@@ -42,7 +42,8 @@ class Delivered:
 
 
 class Source(Protocol):
-    label: str
+    label: str  # what handled mails are recorded against
+    where: str  # for messages
 
     def waiting(self) -> Iterator[Delivered]: ...
 
@@ -57,10 +58,10 @@ class MaildirSource:
     an IMAP server on the same Maildir shows as the folder ``waarborg-handled``."""
 
     def __init__(self, url: MailUrl) -> None:
-        self.label = url.label
+        self.label, self.where = url.label, url.where
         self.root = Path(url.path)
         if not (self.root / "new").is_dir() or not (self.root / "cur").is_dir():
-            raise MailboxUnavailable(f"{self.label} is not a Maildir (it needs new/ and cur/).")
+            raise MailboxUnavailable(f"{self.where} is not a Maildir (it needs new/ and cur/).")
         self.handled = self.root / f".{HANDLED_FOLDER}"
 
     def waiting(self) -> Iterator[Delivered]:
@@ -99,7 +100,7 @@ class ImapSource:
     read or not: a person may have opened it in a mail client first."""
 
     def __init__(self, url: MailUrl) -> None:
-        self.label = url.label
+        self.label, self.where = url.label, url.where
         try:
             if url.scheme == "imaps":
                 context = ssl.create_default_context()
@@ -117,13 +118,13 @@ class ImapSource:
             if not self.box.folder.exists(HANDLED_FOLDER):
                 self.box.folder.create(HANDLED_FOLDER)
         except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
-            raise MailboxUnavailable(f"{self.label} cannot be opened: {_reason(exc)}") from None
+            raise MailboxUnavailable(f"{self.where} cannot be opened: {_reason(exc)}") from None
 
     def waiting(self) -> Iterator[Delivered]:
         try:
             uids = self.box.uids("UNDELETED")
         except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
-            raise MailboxUnavailable(f"{self.label} cannot be read: {_reason(exc)}") from None
+            raise MailboxUnavailable(f"{self.where} cannot be read: {_reason(exc)}") from None
         for uid in uids:
             found = self._fetch(uid)
             if found is not None:
@@ -133,7 +134,7 @@ class ImapSource:
         try:
             status, data = self.box.client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
         except (OSError, imaplib.IMAP4.error) as exc:
-            raise MailboxUnavailable(f"{self.label} cannot be read: {_reason(exc)}") from None
+            raise MailboxUnavailable(f"{self.where} cannot be read: {_reason(exc)}") from None
         for item in data if status == "OK" else []:
             if isinstance(item, tuple) and len(item) == 2:
                 received = _INTERNALDATE.search(item[0])
@@ -152,11 +153,11 @@ class ImapSource:
             # STORE itself, not imap_tools' flag(), which also expunges the folder.
             status, _ = self.box.client.uid("STORE", handle, "+FLAGS", r"(\Seen)")
             if status != "OK":
-                raise MailboxUnavailable(f"{self.label}: a mail cannot be flagged ({status}).")
+                raise MailboxUnavailable(f"{self.where}: a mail cannot be flagged ({status}).")
             self.box.move(handle, HANDLED_FOLDER)
         except (OSError, imaplib.IMAP4.error, ImapToolsError) as exc:
             raise MailboxUnavailable(
-                f"{self.label}: a mail cannot be moved: {_reason(exc)}"
+                f"{self.where}: a mail cannot be moved: {_reason(exc)}"
             ) from None
 
     def close(self) -> None:

@@ -109,7 +109,7 @@ def test_a_wrong_password_is_one_plain_line_without_the_password(
     url = dovecot.url(imap_user).replace("throw-away-secret", "wrong-guess")
     done = fetch(url, tmp_path)
     assert done.returncode == 1
-    assert f"imap://{imap_user}@127.0.0.1/INBOX cannot be opened" in done.stderr
+    assert f"imap://{imap_user}@127.0.0.1:{dovecot.port}/INBOX cannot be opened" in done.stderr
     assert "wrong-guess" not in done.stderr and "Traceback" not in done.stderr
 
 

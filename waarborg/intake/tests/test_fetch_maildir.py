@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -164,3 +165,10 @@ def test_a_missing_maildir_or_no_url_is_a_plain_error(tmp_path):
         pytest.raises(CommandError, match="WAARBORG_MAIL_URL is not set"),
     ):
         fetch()
+
+
+def test_the_database_itself_refuses_a_second_record_of_one_mail():
+    HandledMail.objects.create(mailbox="maildir:///m", key="a" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HandledMail.objects.create(mailbox="maildir:///m", key="a" * 64)
+    HandledMail.objects.create(mailbox="maildir:///other", key="a" * 64)  # another mailbox

@@ -23,7 +23,9 @@ def test_an_imaps_url_gives_host_port_user_password_and_folder():
         "s:cret",
         "Verzoeken",
     )
-    assert "s:cret" not in url.label and "s:cret" not in repr(url)
+    assert url.label == "imap://privacy%40aplanner.nl@imap.example.nl/Verzoeken"
+    assert url.where == "imaps://privacy%40aplanner.nl@imap.example.nl:993/Verzoeken"
+    assert "s:cret" not in url.label + url.where + repr(url)
 
 
 def test_plain_imap_defaults_to_port_143_and_the_inbox_on_this_machine():

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import DatabaseError
 
 from waarborg.core.commands import SubcommandCommand, Subcommands
 from waarborg.intake.services import mail_fetch
@@ -41,6 +42,11 @@ class Command(SubcommandCommand):
             count = mail_fetch(source=source, warn=self.stderr.write)
         except MailboxUnavailable as exc:
             raise CommandError(f"{exc} What was stored before this stays stored.") from None
+        except DatabaseError as exc:
+            raise CommandError(
+                f"the database does not answer ({' '.join(str(exc).split())}); the mails not "
+                "stored stay in the mailbox for the next fetch."
+            ) from None
         finally:
             source.close()
         self.stdout.write(
