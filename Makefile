@@ -21,8 +21,9 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(MAKE) --no-print-directory browser
 	touch $(STAMP)
 
-# Debian's Chromium for the browser test (Playwright's own browser download is not used), and
-# GNU gettext, with which the translation test checks that every text has its Dutch.
+# Debian's Chromium for the browser test (Playwright's own browser download is not used), GNU
+# gettext, with which the translation test checks that every text has its Dutch, and Dovecot,
+# the IMAP server the mail intake test starts (waarborg/intake/tests/dovecot.py).
 browser:
 	@if ! command -v xgettext >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing GNU gettext for the translation test"; \
@@ -32,6 +33,11 @@ browser:
 		echo "installing Debian's chromium for the browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: install Debian's chromium (apt-get install chromium) to run the browser test"; fi
+	@if [ -x /usr/sbin/dovecot ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's dovecot-imapd for the mail intake test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; \
+	else echo "note: install Debian's dovecot-imapd to run the mail intake test"; fi
 
 var:
 	mkdir -p var

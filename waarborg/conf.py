@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -222,3 +223,84 @@ def _redacted(url: SplitResult) -> str:
     host = url.netloc.rpartition("@")[2]
     user = f"{url.username}:***@" if url.password else (f"{url.username}@" if url.username else "")
     return repr(f"{url.scheme}://{user}{host}{url.path}" + (f"?{url.query}" if url.query else ""))
+
+
+@dataclass(frozen=True)
+class MailUrl:
+    """Where ``waarborg mail fetch`` reads the contact mailbox (``WAARBORG_MAIL_URL``)."""
+
+    scheme: str  # "maildir", "imap" or "imaps"
+    path: str = ""  # the Maildir's folder
+    host: str = ""
+    port: int = 0
+    user: str = ""
+    password: str = field(default="", repr=False)
+    folder: str = "INBOX"
+
+    @property
+    def label(self) -> str:
+        """The mailbox named without its password or port: in messages, and as what a handled
+        mail is recorded against (the same mailbox reached another way is still the same)."""
+        if self.scheme == "maildir":
+            return f"maildir://{self.path}"
+        return f"imap://{quote(self.user, safe='')}@{self.host}/{self.folder}"
+
+    @property
+    def where(self) -> str:
+        """The mailbox as reached, without its password: for messages."""
+        if self.scheme == "maildir":
+            return self.label
+        user = quote(self.user, safe="")
+        return f"{self.scheme}://{user}@{self.host}:{self.port}/{self.folder}"
+
+
+_MAIL_URL_HELP = (
+    "a Maildir (maildir:///var/mail/privacy) or an IMAP mailbox "
+    "(imaps://user:password@imap.example.nl:993/INBOX)"
+)
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def mail_url_parse(name: str, raw: str) -> MailUrl:
+    """``raw`` as a :class:`MailUrl`; ``ImproperlyConfigured`` naming ``name`` when it is not one.
+
+    Plain ``imap://`` sends the password unencrypted, so it is accepted only to this machine
+    (a local test server); anything across a network must be ``imaps://``."""
+    url = urlsplit(raw.strip())
+    if url.scheme == "maildir":
+        if url.netloc or not url.path.startswith("/"):
+            raise ImproperlyConfigured(
+                f"{name} must name a Maildir by its absolute path, as maildir:///var/mail/privacy."
+            )
+        return MailUrl(scheme="maildir", path=unquote(url.path).rstrip("/") or "/")
+    if url.scheme not in ("imap", "imaps"):
+        raise ImproperlyConfigured(f"{name} must be {_MAIL_URL_HELP}.")
+    try:
+        port = url.port or (993 if url.scheme == "imaps" else 143)
+    except ValueError:
+        port = 0
+    if not url.hostname or not url.username or url.password is None or port <= 0:
+        raise ImproperlyConfigured(
+            f"{name} must give a host, a user name and a password: {_MAIL_URL_HELP} "
+            "(write an @ in the user name as %40)."
+        )
+    if url.scheme == "imap" and url.hostname not in _LOOPBACK_HOSTS:
+        raise ImproperlyConfigured(
+            f"{name}: imap:// would send the password unencrypted to {url.hostname}; use imaps:// "
+            "(plain IMAP is accepted only to this machine)."
+        )
+    return MailUrl(
+        scheme=url.scheme,
+        host=url.hostname,
+        port=port,
+        user=unquote(url.username),
+        password=unquote(url.password),
+        folder=unquote(url.path.lstrip("/")) or "INBOX",
+    )
+
+
+def env_mail_url(name: str) -> MailUrl | None:
+    """The mailbox of ``name`` (or of the file ``name_FILE``: the URL holds a password); None
+    when unset."""
+    raw = env_secret(name)
+    return None if raw is None else mail_url_parse(name, raw)

@@ -13,6 +13,7 @@ from waarborg.conf import (
     env_cache,
     env_int,
     env_list,
+    env_mail_url,
     env_networks,
     env_path,
     env_proxy_https_header,
@@ -46,6 +47,9 @@ ALLOWED_HOSTS = env_list(
 )
 
 WAARBORG_POLICY = env_path("WAARBORG_POLICY", BASE_DIR / "policies" / "cms.yaml")
+
+# The contact mailbox that `waarborg mail fetch` reads requests from (docs/intake.md).
+WAARBORG_MAIL_URL = env_mail_url("WAARBORG_MAIL_URL")
 
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}"
 try:
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
     "waarborg.rights",
     "waarborg.api",
     "waarborg.console",
+    "waarborg.intake",
 ]
 
 # Outermost first: the HTTPS redirect and the security headers hold for every answer, also the

@@ -195,8 +195,10 @@ def planted_package(tmp_path: Path) -> Path:
         "waarborg/vault/keys.py": "",
         "waarborg/vault/services.py": "from waarborg.vault import keys\n",
         "waarborg/cli.py": "from waarborg.vault.keys import *\n",
-        **{f"waarborg/{app}/__init__.py": "" for app in ("api", "console", "rights", "access")},
-        "waarborg/audit/__init__.py": "",
+        **{
+            f"waarborg/{app}/__init__.py": ""
+            for app in ("api", "console", "access", "audit", "rights", "intake")
+        },
         **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
         "waarborg/reports/__init__.py": "",
         "waarborg/reports/export.py": textwrap.dedent(
