@@ -38,8 +38,10 @@ def _long_ago(digest: str, year: int) -> PolicyVersion:
 
 
 def _day(value: dt.datetime) -> str:
+    """The day as the pages show it: in the site's time zone (Amsterdam), where a UTC evening
+    after 23:00 is already the next day."""
     with translation.override("en"):
-        return str(date_filter(value, "j F Y"))
+        return str(date_filter(timezone.localtime(value), "j F Y"))
 
 
 def test_a_policy_put_back_in_force_is_current_again_since_it_came_back(client, edited_policy):
