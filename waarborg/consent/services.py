@@ -18,7 +18,7 @@ from waarborg.core.errors import Refusal, text_format
 from waarborg.core.i18n import Lang
 from waarborg.policy.selectors import policy_current
 
-VISITOR = re.compile(r"^[A-Za-z0-9_-]{22}$")  # secrets.token_urlsafe(16)
+VISITOR = re.compile(r"^[0-9a-f]{32}$")  # secrets.token_hex(16): never starts with "-"
 # Who acts when a visitor chooses: nobody we know, only the random id in their cookie.
 VISITOR_ACTOR = Actor(kind="subject", name="cookie-visitor")
 
@@ -74,7 +74,7 @@ def cookie_choice_record(*, choice: Choice) -> CookieChoice:
             digest=version, defaults={"content": content, "first_chosen_at": now}
         )
         row = CookieChoice.objects.create(
-            visitor=choice.visitor or secrets.token_urlsafe(16),
+            visitor=choice.visitor or secrets.token_hex(16),
             version=shown,
             accepted=accepted,
             refused=[key for key in offered if key not in accepted],

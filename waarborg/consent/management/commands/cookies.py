@@ -31,7 +31,7 @@ class Command(SubcommandCommand):
     def handle_proof(self, options: dict[str, Any]) -> None:
         visitor = options["visitor"].split(".")[0]
         if not VISITOR.match(visitor):
-            raise CommandError(f"{visitor!r} is not a visitor identifier (22 characters).")
+            raise CommandError(f"{visitor!r} is not a visitor identifier (32 hex digits).")
         rows = cookie_proof_read(actor=CLI, visitor=visitor)
         if not rows:
             raise CommandError(f"no choice is stored for {visitor}.")

@@ -8,7 +8,8 @@
    page that holds a tag waiting for consent). A tag that needs consent waits as
    <script type="text/plain" data-wb-category="KEY" data-wb-src="URL"></script> (or with its code
    inside) and runs only after consent for KEY. Any element with data-wb-settings opens the
-   settings. Events: "waarborg:consent" on document, detail.categories. */
+   settings. Once a choice holds: <html data-wb-consent="KEY KEY"> (for styles) and the event
+   "waarborg:consent" on document, with detail.categories. */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -28,7 +29,7 @@
   function stored() {
     var m = document.cookie.match(/(?:^|;\s*)wb_consent=([^;]*)/);
     var p = m ? m[1].split(".") : [];
-    if (p.length !== 5 || !/^[\w-]{22}$/.test(p[0])) return null;
+    if (p.length !== 5 || !/^[0-9a-f]{32}$/.test(p[0])) return null;
     return { id: p[0], version: p[1], cats: p[2] ? p[2].split("+") : [], at: +p[3], gpc: p[4] === "1" };
   }
 
@@ -82,6 +83,7 @@
       t.setAttribute("data-wb-done", "");
       t.parentNode.insertBefore(s, t.nextSibling);
     }
+    document.documentElement.setAttribute("data-wb-consent", cats.join(" "));
     document.dispatchEvent(new CustomEvent("waarborg:consent", { detail: { categories: cats.slice() } }));
   }
 
@@ -167,7 +169,7 @@
     var b = e.target.closest("button[data-act]");
     if (!b) return;
     var what = b.getAttribute("data-act");
-    if (what === "settings") return expand();
+    if (what === "settings") return expand(true);
     if (what === "accept") return choose(cfg.categories.map(function (c) { return c.key; }), "accept");
     if (what === "refuse") return choose([], "refuse");
     var on = [];
@@ -175,18 +177,21 @@
     choose(on, "save");
   }
 
-  function expand() {
+  // The settings take the place of their button; the first choice gets the focus it had.
+  function expand(focus) {
     box.querySelector("#wb-cats").hidden = false;
     box.querySelector('[data-act="settings"]').hidden = true;
     box.querySelector('[data-act="save"]').hidden = false;
     fit();
+    var first = box.querySelector(".wb-cats input:not([disabled])") || box.querySelector('[data-act="save"]');
+    if (focus) first.focus();
   }
 
   function show(settings) {
     if (box) close(true);
     var s = stored();
     build(valid(s) ? s.cats : []);
-    if (settings) { expand(); box.focus(); }
+    if (settings) { expand(false); box.focus(); }
   }
 
   function close(quiet) {
