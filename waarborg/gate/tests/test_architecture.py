@@ -195,8 +195,8 @@ def planted_package(tmp_path: Path) -> Path:
         "waarborg/vault/keys.py": "",
         "waarborg/vault/services.py": "from waarborg.vault import keys\n",
         "waarborg/cli.py": "from waarborg.vault.keys import *\n",
-        **{f"waarborg/{app}/__init__.py": "" for app in ("api", "console", "access", "audit")},
-        **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
+        **{f"waarborg/{app}/__init__.py": "" for app in ("api", "console", "consent", "access")},
+        **{f"waarborg/{app}/__init__.py": "" for app in ("audit", "policy", "core")},
         "waarborg/reports/__init__.py": "",
         "waarborg/reports/export.py": textwrap.dedent(
             """
