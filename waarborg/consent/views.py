@@ -136,6 +136,13 @@ def _parse(request: HttpRequest, site: str) -> Choice | JsonResponse:
     )
 
 
+def _length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_BODY + 1
+
+
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:
     if origin:
         response["Access-Control-Allow-Origin"] = origin
@@ -155,7 +162,7 @@ def choice(request: HttpRequest) -> HttpResponse:
         response["Access-Control-Allow-Headers"] = "Content-Type"
         response["Access-Control-Max-Age"] = "600"
         return _cors(response, origin)
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+    if _length(request) > MAX_BODY:
         return _cors(_error(request, "bad_choice", _("The choice cannot be read.")), origin)
     if _over_limit(request):
         message = _("Too many choices from your address; please try again in a minute.")

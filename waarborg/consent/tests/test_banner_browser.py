@@ -7,6 +7,7 @@ asked again after six months or when the banner changes; a CMS site embeds it wi
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -160,4 +161,37 @@ def test_a_cms_site_embeds_the_banner_with_one_line_and_its_choices_are_proved(s
         ("refuse", site.embedding),
         ("accept", site.embedding),
     ]
+    v.close()
+
+
+def test_a_choice_on_a_banner_that_changed_meanwhile_shows_the_new_one(site, browser):
+    """The script's copy of the banner may be up to five minutes old (it is cached): the server
+    refuses a choice made on an older version and the script asks again with the new one."""
+    from playwright.sync_api import expect
+
+    v = Visitor(browser, site.base, "en")
+    served: list[str] = []
+
+    def stale_first(route: Any) -> None:
+        if served:
+            served.append("fresh")
+            route.continue_()
+            return
+        config = route.fetch().json()
+        served.append("stale")
+        route.fulfill(json={**config, "version": "0123456789abcdef"})
+
+    v.page.route("**/privacy/cookies/banner.json*", stale_first)
+    answers: list[int] = []
+    v.page.on("response", lambda r: answers.append(r.status) if "/choice" in r.url else None)
+    v.open("/privacy/cookies/demo")
+    shown = v.banner.element_handle()
+    v.button("refuse").click()
+    shown.wait_for_element_state("hidden")  # replaced by the banner fetched again
+    expect(v.banner).to_be_visible()
+    assert (served, answers) == (["stale", "fresh"], [409])
+    v.button("refuse").click()
+    v.wait_for_choice([])
+    assert answers == [409, 201]
+    assert [p["method"] for p in site.proof(v.visitor_id())] == ["refuse"]
     v.close()

@@ -52,9 +52,10 @@
   }
 
   // After a refusal or withdrawal: remove the catalogue's cookies of the refused categories
-  // that this site could have set (host and parent domains).
+  // that this site could have set (host and parent domains; an IP address has no parents).
   function erase(cats) {
-    var host = location.hostname.split(".");
+    var name = location.hostname;
+    var host = /^[\d.]+$|:/.test(name) ? [name] : name.split(".");
     cfg.categories.forEach(function (c) {
       if (cats.indexOf(c.key) >= 0) return;
       c.cookies.forEach(function (k) {
