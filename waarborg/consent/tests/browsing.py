@@ -13,11 +13,11 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WORDS = {
     "nl": {"accept": "Accepteren", "refuse": "Weigeren", "settings": "Instellingen",
-           "save": "Mijn keuze opslaan", "ran": "gedraaid, cookie geplaatst",
-           "not run": "niet gedraaid", "statistics": "Statistiek",
+           "save": "Mijn keuze opslaan", "ran": "testtag gedraaid",
+           "not run": "testtag niet gedraaid", "statistics": "Statistiek",
            "reopen": "Uw cookie-instellingen wijzigen"},
     "en": {"accept": "Accept", "refuse": "Refuse", "settings": "Settings",
-           "save": "Save my choice", "ran": "ran, cookie set", "not run": "not run",
+           "save": "Save my choice", "ran": "test tag ran", "not run": "test tag not run",
            "statistics": "Statistics", "reopen": "Change your cookie settings"},
 }  # fmt: skip
 # Collects what the browser refused under the Content-Security-Policy, from the first script on.
@@ -78,7 +78,7 @@ class Visitor:
         return part.split("+") if part else []
 
     def statuses(self) -> list[str]:
-        texts: list[str] = self.page.locator("main td .badge").all_inner_texts()
+        texts: list[str] = self.page.locator("main [id^=status-]").all_inner_texts()
         return texts
 
     def wait_for_choice(self, accepted: list[str]) -> None:
