@@ -92,10 +92,14 @@ def _allowed_origin(request: HttpRequest) -> str | None:
     return None
 
 
-def _error(request: HttpRequest, code: str, message: Text, status: int = 400) -> JsonResponse:
-    with translation.override(_lang(request)):
+def _error(
+    request: HttpRequest, code: str, message: Text, lang: Lang | None = None
+) -> JsonResponse:
+    """An answer the script can act on (``code``) and a person can read, in the banner's
+    language when the choice names it."""
+    with translation.override(lang or _lang(request)):
         body = {"code": code, "message": str(message)}
-    return JsonResponse(body, status=STATUS.get(code, status))
+    return JsonResponse(body, status=STATUS.get(code, 400))
 
 
 def _over_limit(request: HttpRequest) -> bool:
@@ -173,7 +177,7 @@ def choice(request: HttpRequest) -> HttpResponse:
     try:
         row = cookie_choice_record(choice=parsed)
     except Refusal as refusal:
-        return _cors(_error(request, refusal.code, refusal.message), origin)
+        return _cors(_error(request, refusal.code, refusal.message, parsed.lang), origin)
     body = {
         "visitor": row.visitor,
         "version": parsed.version,

@@ -110,7 +110,10 @@ def test_an_unreadable_body_is_a_clear_400(client):
 def test_a_choice_on_a_banner_that_changed_since_it_was_shown_is_refused(client):
     answer = post_choice(client, "accept", CATEGORIES, version="0123456789abcdef")
     assert answer.status_code == 409
-    assert answer.json()["code"] == "banner_changed"
+    assert answer.json() == {
+        "code": "banner_changed",
+        "message": "The cookie banner has changed; please choose again.",  # its language
+    }
     assert CookieChoice.objects.count() == 0
 
 
