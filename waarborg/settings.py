@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "waarborg.gate",
     "waarborg.access",
     "waarborg.rights",
+    "waarborg.consent",
     "waarborg.api",
     "waarborg.console",
     "waarborg.intake",
@@ -214,6 +215,9 @@ WAARBORG_API_ANONYMOUS_RATE = env_rate("WAARBORG_API_ANONYMOUS_RATE", "60/m")
 # token revocation generation): a table in the database (made by core's migration) unless
 # WAARBORG_CACHE_URL names a Redis server.
 CACHES = {"default": env_cache("WAARBORG_CACHE_URL", table="waarborg_cache")}
+# Sites (scheme://host[:port]) that embed the cookie banner and may record choices from their
+# pages (waarborg/consent/views.py); this server's own pages always may.
+WAARBORG_BANNER_ORIGINS = [o.rstrip("/") for o in env_list("WAARBORG_BANNER_ORIGINS", [])]
 # Reverse proxies whose X-Forwarded-For is believed (waarborg/core/clients.py); none by default.
 WAARBORG_TRUSTED_PROXIES = env_networks("WAARBORG_TRUSTED_PROXIES")
 LOGIN_URL = "console:login"

@@ -18,6 +18,7 @@ def not_found(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", home),
     path("", include("waarborg.policy.urls")),
+    path("", include("waarborg.consent.urls")),
     path("api/", api.urls),
     path("console/", include("waarborg.console.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

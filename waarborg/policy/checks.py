@@ -192,6 +192,16 @@ def _cookies(policy: Policy) -> Iterator[Problem]:
     for i, cookie in enumerate(policy.cookies):
         if cookie.kind == "exempt_analytics" and cookie.party != "first":
             yield ("cookies", i, "party"), "only first-party analytics can be exempt from consent"
+        category = cookie.consent_category
+        if cookie.kind == "consent_required" and category is None:
+            yield (
+                ("cookies", i, "kind"),
+                "a cookie that needs consent names its consent_category (the banner's choice)",
+            )
+        elif cookie.kind != "consent_required" and category is not None:
+            yield ("cookies", i, "consent_category"), "only a cookie that needs consent has one"
+        elif category is not None and category not in policy.cookie_categories:
+            yield ("cookies", i, "consent_category"), f"unknown cookie category {category!r}"
 
 
 def _keys(data: dict[str, Any], section: str) -> set[Any] | None:
@@ -244,6 +254,13 @@ def raw_reference_problems(data: dict[str, Any]) -> list[Problem]:
             names(("purposes", key, attr), enumerate(listed), _keys(data, section), what)
     for key, listed in _named(data.get("roles"), "purposes"):
         names(("roles", key, "purposes"), enumerate(listed), _keys(data, "purposes"), "purpose")
+    cookies = data.get("cookies")
+    if isinstance(cookies, list):
+        for i, cookie in enumerate(cookies):
+            if isinstance(cookie, dict) and "consent_category" in cookie:
+                chosen = [("consent_category", cookie["consent_category"])]
+                known = _keys(data, "cookie_categories")
+                names(("cookies", i), chosen, known, "cookie category")
     products = data.get("products")
     if isinstance(products, dict):
         for key, product in products.items():

@@ -31,6 +31,7 @@ _ENTRY: dict[str, Promise] = {
     "purposes": gettext_lazy("Purpose"),
     "recipients": gettext_lazy("Recipient"),
     "disclosure_grounds": gettext_lazy("Ground for disclosure"),
+    "cookie_categories": gettext_lazy("Cookie category"),
     "cookies": gettext_lazy("Cookie"),
     "roles": gettext_lazy("Role"),
     "security_measures": gettext_lazy("Security measure"),
@@ -84,6 +85,7 @@ _WORDS: dict[str, Promise] = {
     "purpose": gettext_lazy("purpose"),
     "party": gettext_lazy("set by"),
     "lifetime": gettext_lazy("lifetime"),
+    "consent_category": gettext_lazy("cookie category"),
     "purposes": gettext_lazy("purposes"),
 }
 
@@ -97,6 +99,7 @@ _CODES: dict[str, dict[str, Promise]] = {
 _REFERS = {
     "categories": "categories",
     "category": "categories",
+    "consent_category": "cookie_categories",
     "purposes": "purposes",
     "recipients": "recipients",
     "subject_kinds": "subject_kinds",

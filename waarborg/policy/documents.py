@@ -212,8 +212,17 @@ def _statement(policy: Policy, lang: str) -> dict[str, Any]:
                 "party": word(PARTY, ck.party),
                 "lifetime": localized(ck.lifetime, lang),
                 "kind": word(COOKIE_KIND, ck.kind),
+                "category": (
+                    localized(policy.cookie_categories[ck.consent_category].name, lang)
+                    if ck.consent_category in policy.cookie_categories
+                    else ""
+                ),
             }
             for ck in policy.cookies
+        ],
+        "cookie_categories": [
+            {"name": localized(c.name, lang), "description": localized(c.description, lang)}
+            for c in policy.cookie_categories.values()
         ],
         "roles": [
             {

@@ -10,7 +10,16 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from waarborg.core.i18n import current_language
 
@@ -200,12 +209,25 @@ class DisclosureGround(Strict):
     description: I18n
 
 
+class CookieCategory(Strict):
+    """A choice the cookie banner offers: the cookies that need consent are grouped by these."""
+
+    name: I18n
+    description: I18n
+
+
 class Cookie(Strict):
     name: Text
     purpose: I18n
     party: Literal["first", "third"]
     lifetime: I18n
     kind: Literal["functional", "exempt_analytics", "consent_required"]
+    # Only a cookie that needs consent: the key of its ``cookie_categories`` entry.
+    consent_category: Key | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return _omit_unused(handler(self), consent_category=None)
 
 
 class Role(Strict):
@@ -221,6 +243,16 @@ class VisitLog(Confirmable):
     ip_truncate_after_hours: int = Field(ge=1, le=24 * 30)
 
 
+def _omit_unused(dumped: dict[str, object], **unused: object) -> dict[str, object]:
+    """A key added to the format after policies were recorded is left out of the document while
+    it holds its default, so the version (the hash of the document) of a policy that does not
+    use it stays what it was."""
+    for key, default in unused.items():
+        if key in dumped and dumped[key] == default:
+            del dumped[key]
+    return dumped
+
+
 class Policy(Strict):
     """A controller's whole privacy policy; the single source of truth."""
 
@@ -234,7 +266,12 @@ class Policy(Strict):
     purposes: dict[Key, Purpose] = Field(min_length=1)
     recipients: dict[Key, Recipient] = {}
     disclosure_grounds: dict[Key, DisclosureGround] = {}
+    cookie_categories: dict[Key, CookieCategory] = {}
     cookies: list[Cookie] = []
     roles: dict[Key, Role] = Field(min_length=1)
     security_measures: list[I18n] = Field(min_length=1)
     visit_log: VisitLog | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return _omit_unused(handler(self), cookie_categories={})

@@ -456,7 +456,7 @@ def test_it_shows_the_cookie_table_in_c17(client, edited_policy):
     functional = by_lang("functioneel, geen toestemming nodig", "functional, no consent needed")
     for lang in LANGS:
         rows = clause(statement(client, lang), "C17").rows()
-        assert len(rows) == 1 + 5
+        assert len(rows) == 1 + 7
         assert row(rows, "sessionid")[:3] == session[lang]
         assert row(rows, "sessionid")[4] == functional[lang]
 
@@ -468,6 +468,7 @@ def test_it_shows_the_cookie_table_in_c17(client, edited_policy):
                 "party": "third",
                 "lifetime": {"nl": "8 maanden", "en": "8 months"},
                 "kind": "consent_required",
+                "consent_category": "marketing",
             }
         )
 
@@ -476,7 +477,7 @@ def test_it_shows_the_cookie_table_in_c17(client, edited_policy):
         "nl": ["yt_pref", "Toont ingesloten video's.", "van een derde", "8 maanden"],
         "en": ["yt_pref", "Shows embedded videos.", "third party", "8 months"],
     }
-    consent = by_lang("alleen met uw toestemming", "only with your consent")
+    consent = by_lang("alleen met uw toestemming (Marketing)", "only with your consent (Marketing)")
     for lang in LANGS:
         rows = clause(statement(client, lang), "C17").rows()
         assert row(rows, "yt_pref") == [*added[lang], consent[lang]]

@@ -144,7 +144,7 @@ def test_it_reports_an_added_or_removed_entry_once_not_every_entry_after_it(clie
     old = policy_current().digest[:12]
 
     def change(d: dict[str, Any]) -> None:
-        del d["cookies"][0]  # sessionid; four cookies follow it
+        del d["cookies"][0]  # sessionid; six cookies follow it
         del d["purposes"]["reporting"]
         d["roles"]["analyst"]["purposes"] = ["security"]
         d["security_measures"].insert(0, {"nl": "Tweede factor.", "en": "Second factor."})

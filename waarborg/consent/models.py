@@ -1,0 +1,70 @@
+"""Proof of cookie choices: what the banner showed (a version) and what a visitor chose."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from waarborg.policy.models import OrderedJSONField
+
+
+class BannerVersion(models.Model):
+    """The banner exactly as it was shown, in both languages: the cookie catalogue of the policy
+    and the banner's own texts. ``digest`` is the version a choice names, so a proof row can
+    always be read back to the words the visitor saw."""
+
+    digest = models.CharField(max_length=16, unique=True)
+    content = OrderedJSONField()
+    first_chosen_at = models.DateTimeField()
+
+    NOT_PERSONAL = {"id", "digest", "content", "first_chosen_at"}
+
+    def __str__(self) -> str:
+        return self.digest
+
+
+class CookieChoice(models.Model):
+    """One choice a visitor made in the cookie banner (Telecommunicatiewet 11.7a: consent must be
+    provable). Every change is a new row; the latest row of a visitor is their choice.
+
+    ``visitor`` is a random identifier kept in the visitor's own functional cookie. Nothing else
+    about the visitor is stored: no IP address, no browser details, no account."""
+
+    class Method(models.TextChoices):
+        ACCEPT = "accept", "accepted everything on the first layer"
+        REFUSE = "refuse", "refused everything"
+        SAVE = "save", "chose per category"
+        GPC = "gpc", "refusal by the Global Privacy Control signal"
+
+    visitor = models.CharField(max_length=32)
+    version = models.ForeignKey(BannerVersion, on_delete=models.PROTECT, related_name="choices")
+    accepted = models.JSONField(default=list)  # category keys consented to
+    refused = models.JSONField(default=list)  # category keys offered and not consented to
+    method = models.CharField(max_length=16, choices=Method.choices)
+    gpc = models.BooleanField()  # the Global Privacy Control signal was on when choosing
+    site = models.CharField(max_length=200)  # the origin of the page the banner was shown on
+    lang = models.CharField(max_length=2)
+    policy_digest = models.CharField(max_length=64)
+    chosen_at = models.DateTimeField()
+
+    # The identifier lives in the visitor's device (a cookie): an online identifier.
+    PERSONAL = {"visitor": "user.device"}
+    NOT_PERSONAL = {
+        "id",
+        "version",
+        "accepted",
+        "refused",
+        "method",
+        "gpc",
+        "site",
+        "lang",
+        "policy_digest",
+        "chosen_at",
+    }
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["visitor", "-chosen_at"], name="consent_choice_visitor_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor}: {', '.join(self.accepted) or '-'} ({self.method})"

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from waarborg.consent import views
+
+app_name = "consent"
+urlpatterns = [
+    path("privacy/cookies/banner.json", views.banner_config, name="config"),
+    path("privacy/cookies/choice", views.choice, name="choice"),
+    path("privacy/cookies/demo", views.demo, name="demo"),
+]
