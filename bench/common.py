@@ -53,6 +53,8 @@ _DEFAULT_ENV = {
     "WAARBORG_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     # The benchmarks speak plain HTTP on loopback: no redirect to HTTPS.
     "WAARBORG_SSL_REDIRECT": "0",
+    # Erasures made by a benchmark are recorded here, never in a real ledger.
+    "WAARBORG_ERASURE_LEDGER": str(Path(tempfile.gettempdir()) / "waarborg-bench-erasures"),
 }
 
 

@@ -181,34 +181,42 @@ def backup_restore(
     it. Run again after an interruption, with the same file: a finished load is kept and the
     replay goes on (records already carried out are skipped)."""
     key = backup_key()
-    reading = _ledger(ledger)
     engine = engine_current()
     reader, inp = _open(path, key, engine)
-    with inp, engine.locked():
-        manifest = reader.manifest
-        marker = marker_read()
-        if marker is not None and marker.backup_id != manifest.get("backup_id"):
-            raise BackupError(
-                f"this database holds the unfinished restore of another backup (made "
-                f"{marker.backup_made}); finish it with that file, or start from an empty database"
-            )
-        result = Restored(manifest, loaded=marker is None or marker.state == LOADING)
-        if result.loaded:
-            if not engine.empty():
-                raise BackupError(
-                    f"the database {engine.name} is not empty; a backup is restored only into an "
-                    "empty database (create a new one, or drop and create this one again)"
-                )
-            state = LOADING if engine.vendor == "postgresql" else REPLAYING
-            new = Marker(
-                str(manifest.get("backup_id")), str(manifest.get("created_at")), _now(), state
-            )
-            progress(f"loading the backup made {new.backup_made}")
-            engine.load(_dump_stream(reader, key), new, progress)
-            marker_state(REPLAYING)
-        _replay(reading, result, batch=batch, after_batch=after_batch, progress=progress)
-        audit_seal(scan_all=True)
-        marker_drop()
+    with inp:
+        reading = _ledger(ledger)
+        with engine.locked():
+            result = _load(reader, key, engine, progress)
+            _replay(reading, result, batch=batch, after_batch=after_batch, progress=progress)
+            audit_seal(scan_all=True)
+            marker_drop()
+    return result
+
+
+def _load(reader: SealedReader, key: BackupKey, engine: Engine, progress: Progress) -> Restored:
+    """Load the backup unless an interrupted restore of the same backup already did."""
+    manifest = reader.manifest
+    marker = marker_read()
+    if marker is not None and marker.backup_id != manifest.get("backup_id"):
+        raise BackupError(
+            f"this database holds the unfinished restore of another backup (made "
+            f"{marker.backup_made}); finish it with that file, or start from an empty database"
+        )
+    result = Restored(manifest, loaded=marker is None or marker.state == LOADING)
+    if not result.loaded:
+        return result
+    if not engine.empty():
+        raise BackupError(
+            f"the database {engine.name} is not empty; a backup is restored only into an "
+            "empty database (create a new one, or drop and create this one again)"
+        )
+    state = LOADING if engine.vendor == "postgresql" else REPLAYING
+    made = str(manifest.get("created_at"))
+    progress(f"loading the backup made {made}")
+    engine.load(
+        _dump_stream(reader, key), Marker(str(manifest["backup_id"]), made, _now(), state), progress
+    )
+    marker_state(REPLAYING)
     return result
 
 
