@@ -61,7 +61,8 @@ def _fsync_dir(directory: Path) -> None:
 
 def backup_create(*, path: Path, progress: Progress) -> dict[str, Any]:
     """Write an encrypted backup of the configured database to ``path`` (never overwritten; an
-    interrupted run leaves only ``path.partial``). Returns its manifest and checksum."""
+    interrupted run leaves at most ``path.partial``, never ``path``). Returns its manifest and
+    checksum."""
     key = backup_key()
     engine = engine_current()
     if path.exists():
@@ -78,7 +79,11 @@ def backup_create(*, path: Path, progress: Progress) -> dict[str, Any]:
     }
     partial = path.with_name(path.name + ".partial")
     try:
-        with partial.open("wb") as out:
+        out = partial.open("wb")
+    except OSError as exc:
+        raise BackupError(f"{partial} cannot be written: {exc.strerror}") from None
+    try:
+        with out:
             writer = SealedWriter(out, key, manifest)
             closing = _seal_dump(engine, writer, progress)
             out.flush()
