@@ -45,6 +45,7 @@ def test_an_erasure_is_recorded_with_its_id_time_and_audit_entry_and_no_personal
 
     erased = subject_erase(actor=OFFICER, subject_id=subject.id, reason="erasure request R-3")
 
+    assert erased.erased_at is not None
     [line] = _lines(ledger)
     record = json.loads(line)
     entry = AuditEntry.objects.get(subject_id=subject.id, action="subject.erase")
