@@ -34,11 +34,13 @@ def main(argv: list[str] | None = None) -> None:
     if tuple(argv[1:3]) not in _OWN_POLICY and argv[1:2] not in (["help"], ["--help"], []):
         from waarborg.policy.loader import PolicyInvalid
         from waarborg.policy.selectors import policy_current
+        from waarborg.vault.erasures import ledger_dir
         from waarborg.vault.keys import keyring
 
         try:
             policy_current()
             keyring()
+            ledger_dir()
         except PolicyInvalid as exc:
             _fail(f"waarborg: the policy cannot be used:\n{exc.report()}")
         except ImproperlyConfigured as exc:

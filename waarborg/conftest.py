@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # run in one process with the database in a transaction, so they count in memory; the tests
     # of sharing (waarborg/access/tests/test_shared_limits.py) use the database and Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Erasures are recorded outside the database (waarborg/vault/erasures.py); production must
+    # name the place. Tests record in a fresh directory, also for the commands they start.
+    if settings.WAARBORG_ERASURE_LEDGER is None:
+        ledger = Path(tempfile.mkdtemp(prefix="waarborg-erasures-"))
+        settings.WAARBORG_ERASURE_LEDGER = ledger
+        os.environ["WAARBORG_ERASURE_LEDGER"] = str(ledger)
 
 
 @pytest.fixture(autouse=True)

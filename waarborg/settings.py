@@ -51,6 +51,16 @@ WAARBORG_POLICY = env_path("WAARBORG_POLICY", BASE_DIR / "policies" / "cms.yaml"
 # The contact mailbox that `waarborg mail fetch` reads requests from (docs/intake.md).
 WAARBORG_MAIL_URL = env_mail_url("WAARBORG_MAIL_URL")
 
+# The erasure ledger: a directory outside the database where every erasure is recorded before it
+# commits, so a restored backup erases again whoever was erased after it was made
+# (waarborg/vault/erasures.py). Under var/ in development; in production it must be set (the
+# server and the commands refuse to start without it).
+WAARBORG_ERASURE_LEDGER = (
+    env_path("WAARBORG_ERASURE_LEDGER", VAR_DIR / "erasures")
+    if DEBUG
+    else (Path(_ledger) if (_ledger := env_str("WAARBORG_ERASURE_LEDGER")) else None)
+)
+
 _database_url = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'waarborg.sqlite3'}"
 try:
     _db = dj_database_url.parse(_database_url, conn_max_age=60)
@@ -90,6 +100,7 @@ INSTALLED_APPS = [
     "waarborg.access",
     "waarborg.rights",
     "waarborg.consent",
+    "waarborg.retention",
     "waarborg.api",
     "waarborg.console",
     "waarborg.intake",

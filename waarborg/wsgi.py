@@ -15,10 +15,19 @@ try:
     from waarborg.audit.services import sealer_use_background
     from waarborg.policy.loader import PolicyInvalid
     from waarborg.policy.selectors import policy_current
+    from waarborg.retention.markers import restore_guard_install, restore_refusal
+    from waarborg.vault.erasures import ledger_dir
     from waarborg.vault.keys import keyring
 
     policy_current()
     keyring()
+    ledger_dir()
+    # A restored database whose erasure replay is unfinished is never served: not at start-up,
+    # and not later either (the guard asks again on every new connection).
+    if refusal := restore_refusal():
+        print(f"waarborg: {refusal}", file=sys.stderr)
+        sys.exit(2)
+    restore_guard_install()
     sealer_use_background()  # requests never wait for the hash chain
 except ImproperlyConfigured as exc:
     print(f"waarborg: configuration error: {exc}", file=sys.stderr)

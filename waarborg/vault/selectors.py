@@ -9,6 +9,7 @@ from uuid import UUID
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from waarborg.policy.selectors import policy_current
+from waarborg.vault import keys
 from waarborg.vault.index import email_index, phone_index
 from waarborg.vault.models import Acceptance, PurposeEvent, Subject
 
@@ -72,3 +73,8 @@ def subject_standing(subject_id: UUID) -> str | None:
 def purpose_events(subject_id: UUID, *, purposes: set[str]) -> list[PurposeEvent]:
     """The subject's ledger events for these purposes, oldest first."""
     return list(PurposeEvent.objects.filter(subject_id=subject_id, purpose__in=purposes))
+
+
+def key_is_a_kek(key: bytes) -> bool:
+    """Whether ``key`` is one of the configured key-encryption keys (a backup key must not be)."""
+    return keys.kek_id(key) in keys.keyring().by_id

@@ -7,6 +7,7 @@ acts for administration (the contract): checked here, so no front door can forge
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from waarborg.audit.services import audit_record
+from waarborg.audit.services import audit_entry, audit_record, audit_record_many
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Refusal
 from waarborg.policy.models import PolicyVersion
@@ -24,9 +25,12 @@ from waarborg.policy.rules import REASONS, actor_refusal, fields_outside
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import keys
 from waarborg.vault.envelope import envelope_seal, value_aad
+from waarborg.vault.erasures import SHREDDED, ErasureRecord, erasure_record, subject_shred
 from waarborg.vault.index import email_index, phone_index
 from waarborg.vault.models import Acceptance, Subject
 from waarborg.vault.validation import InvalidFields, fields_clean
+
+logger = logging.getLogger("waarborg.vault")
 
 # Keeping a customer's record is processing for the contract: creating or changing one needs it.
 RECORD_PURPOSE = "administration"
@@ -40,6 +44,10 @@ ERASED = _("This person's data has been erased.")
 UNKNOWN = _("Unknown data subject.")
 RESTRICTED = _("Processing is restricted; data is only stored.")
 NOT_WRITABLE = _("None of this system's purposes covers this field.")
+LEDGER_UNAVAILABLE = _(
+    "The erasure could not be recorded in the erasure ledger, so nothing was erased. Please try "
+    "again later."
+)
 EMAIL_TAKEN = _("This e-mail address already belongs to another person on file.")
 
 
@@ -184,25 +192,29 @@ def subject_update(*, actor: Actor, subject_id: UUID, fields: Mapping[str, objec
 
 
 def subject_erase(*, actor: Actor, subject_id: UUID, reason: str) -> Subject:
-    """Crypto-shred: destroy the data key, the ciphertexts and the blind indexes in one step."""
+    """Crypto-shred: destroy the data key, the ciphertexts and the blind indexes in one step.
+
+    The erasure ledger gets its record last, fsynced before the commit, so a restored backup
+    erases this person again (waarborg/vault/erasures.py). If the ledger cannot be written,
+    nothing is erased."""
     with transaction.atomic():
         subject = subject_locked(subject_id)
         erased_fields = list(subject.values)
-        subject.wrapped_dek = None
-        subject.values = {}
-        subject.email_index = None
-        subject.phone_index = None
-        subject.erased_at = timezone.now()
-        subject.save(
-            update_fields=["wrapped_dek", "values", "email_index", "phone_index", "erased_at"]
-        )
-        audit_record(
+        subject_shred(subject, timezone.now())
+        subject.save(update_fields=SHREDDED)
+        entry = audit_entry(
             actor=actor,
             action="subject.erase",
             subject_id=subject.id,
             fields=erased_fields,
             detail={"reason": reason},
         )
+        audit_record_many([entry])  # one INSERT; it hands back the entry's id for the ledger
+        try:
+            erasure_record(ErasureRecord(subject.id, subject.erased_at, entry.id))
+        except OSError as exc:
+            logger.error("the erasure ledger cannot be written: %s", exc)
+            raise VaultError("ledger_unavailable", LEDGER_UNAVAILABLE) from None
     return subject
 
 

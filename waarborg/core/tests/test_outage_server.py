@@ -201,6 +201,7 @@ def _server_env(cluster: Cluster, var: Path) -> dict[str, str]:
         "WAARBORG_ALLOWED_HOSTS": "127.0.0.1",
         "WAARBORG_VAR_DIR": str(var),
         "WAARBORG_KEK_FILE": str(var / "test.kek"),
+        "WAARBORG_ERASURE_LEDGER": str(var / "erasures"),
         "WAARBORG_POLICY": str(settings.WAARBORG_POLICY),
     }
 

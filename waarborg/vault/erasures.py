@@ -1,0 +1,236 @@
+"""The erasure ledger: every erasure is also recorded outside the database (invariant 5).
+
+A backup made before an erasure still holds the person's wrapped data key, so restoring it would
+bring them back. Every erasure is therefore appended to files in the directory
+``WAARBORG_ERASURE_LEDGER`` (on other storage than the database, copied off-site with the
+backups), and ``waarborg backup restore`` erases again every subject the ledger names before the
+restored database may be served.
+
+**Order.** The record is written and fsynced *before* the erasure's transaction commits (it is
+the last step inside it). A crash can then leave a record whose erasure never committed, but
+never a committed erasure without its record. Replay erases such a subject anyway: the record is
+written only after the subject was found, locked and found not yet erased, by someone entitled to
+erase, so the erasure was decided; the only ways it did not commit are a failure of the commit
+itself (whose outcome the caller cannot know either, and which it retries) or a crash. Skipping
+records whose commit is uncertain would instead risk bringing back someone who *was* erased,
+which invariant 5 forbids. Erasing again is harmless: an erased subject has nothing left to
+destroy, so replay skips it, and a subject the restored database does not hold is counted and
+skipped.
+
+**Format.** One JSON object per line, ``{"what": "subject.erase", "subject": id, "at": time,
+"audit_entry": id}``, in ``erasures-YYYY-MM.jsonl`` (UTC month of the erasure); no personal data.
+Writers take an exclusive ``flock`` on the file, so server processes never interleave lines. A
+line cut short by a power loss is ended with a newline by the next writer; a reader reports such
+a line, and still replays any subject id it can find in it (erasing is the safe side).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+
+from waarborg.audit.services import audit_entry, audit_record_many
+from waarborg.core.actors import Actor
+from waarborg.vault.models import Subject
+
+ERASE = "subject.erase"
+_UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+SHREDDED = ["wrapped_dek", "values", "email_index", "phone_index", "erased_at"]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be read as a whole (not a directory, a record of an unknown kind)."""
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    subject_id: UUID
+    erased_at: dt.datetime | None  # None: read from a damaged line
+    audit_entry: int | None
+
+
+def ledger_dir() -> Path:
+    """The configured ledger directory; refuses (fail closed) when none is configured."""
+    directory: Path | None = settings.WAARBORG_ERASURE_LEDGER
+    if directory is None:
+        raise ImproperlyConfigured(
+            "WAARBORG_ERASURE_LEDGER is not set: every erasure must also be recorded outside the "
+            "database, or a restored backup would bring erased people back. Set it to a directory "
+            "on other storage than the database, kept and copied off-site like the backups."
+        )
+    return directory
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _line(record: ErasureRecord) -> bytes:
+    assert record.erased_at is not None
+    body = {
+        "what": ERASE,
+        "subject": str(record.subject_id),
+        "at": record.erased_at.astimezone(dt.UTC).isoformat(),
+        "audit_entry": record.audit_entry,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def erasure_record(record: ErasureRecord) -> None:
+    """Append ``record`` and wait until it is on disk. Call it inside the erasure's transaction,
+    after every other write, so that it runs before the commit; and never inside a transaction
+    that is rolled back on purpose (a dry run): the record stays and a restore carries it out."""
+    directory = ledger_dir()
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True)
+        _fsync_dir(directory.parent)
+    assert record.erased_at is not None
+    path = directory / f"erasures-{record.erased_at.astimezone(dt.UTC):%Y-%m}.jsonl"
+    created = not path.exists()
+    line = _line(record)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # end a line a crashed writer left unfinished
+        _write_all(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # also releases the lock
+    if created:
+        _fsync_dir(directory)  # the new file's name must survive a power loss too
+
+
+@dataclass
+class LedgerReading:
+    """The records of a ledger directory, oldest file first; lines that could not be read as a
+    record are listed in ``damaged`` as ``file:line`` once iteration is done."""
+
+    directory: Path
+    damaged: list[str] = field(default_factory=list)
+
+    def files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            raise LedgerError(f"the erasure ledger {self.directory} is not a directory")
+        return sorted(self.directory.glob("erasures-*.jsonl"))
+
+    def __iter__(self) -> Iterator[ErasureRecord]:
+        for path in self.files():
+            with path.open("rb") as lines:
+                for number, raw in enumerate(lines, start=1):
+                    if raw.strip():
+                        yield from self._records(raw, f"{path.name}:{number}")
+
+    def _records(self, raw: bytes, where: str) -> Iterator[ErasureRecord]:
+        try:
+            body = json.loads(raw)
+            what, subject = body["what"], UUID(body["subject"])
+            at = dt.datetime.fromisoformat(body["at"])
+            entry = body.get("audit_entry")
+        except (ValueError, TypeError, KeyError, AttributeError):
+            self.damaged.append(where)
+            for found in _UUID.findall(raw):
+                yield ErasureRecord(UUID(found.decode("ascii")), None, None)
+            return
+        if what != ERASE:
+            raise LedgerError(f"{where}: a record of an unknown kind ({what!r}); update waarborg")
+        yield ErasureRecord(subject, at, entry if isinstance(entry, int) else None)
+
+
+def subject_shred(subject: Subject, erased_at: dt.datetime) -> None:
+    """Destroy the data key, the ciphertexts and the blind indexes (the columns SHREDDED)."""
+    subject.wrapped_dek = None
+    subject.values = {}
+    subject.email_index = None
+    subject.phone_index = None
+    subject.erased_at = erased_at
+
+
+def _shred_rows(rows: list[tuple[UUID, dt.datetime]]) -> None:
+    """Shred many rows in one UPDATE joined to a VALUES list of (id, erased_at); the same columns
+    as ``subject_shred``. ``bulk_update`` needed 4.5 s per 1,000 rows building its CASE
+    expressions; this takes milliseconds. Only rows not yet erased are touched."""
+    if not rows:
+        return
+    meta, qn = Subject._meta, connection.ops.quote_name
+    uid, at = meta.get_field("id"), meta.get_field("erased_at")
+    cast = ("::uuid", "::timestamptz") if connection.vendor == "postgresql" else ("", "")
+    marks = ", ".join([f"(%s{cast[0]}, %s{cast[1]})"] * len(rows))
+    params = [
+        value
+        for subject_id, when in rows
+        for value in (
+            uid.get_db_prep_value(subject_id, connection),
+            at.get_db_prep_value(when, connection),
+        )
+    ]
+    table = qn(meta.db_table)
+    # Names are ours, values are parameters.
+    sql = (
+        f"UPDATE {table} SET {qn('wrapped_dek')} = NULL, {qn('values')} = '{{}}', "  # noqa: S608
+        f"{qn('email_index')} = NULL, {qn('phone_index')} = NULL, {qn('erased_at')} = v.at "
+        f"FROM (SELECT column1 AS sid, column2 AS at FROM (VALUES {marks}) AS raw) AS v "
+        f"WHERE {table}.{qn('id')} = v.sid AND {table}.{qn('erased_at')} IS NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    erased: int  # erased again now
+    already: int  # already erased in this database
+    absent: int  # not in this database (created after the backup)
+
+
+def erasures_replay(
+    *, actor: Actor, records: Sequence[ErasureRecord], now: dt.datetime
+) -> Replayed:
+    """Erase again, in one transaction, the subjects of ``records`` that are not erased here.
+    Each gets an audit entry naming the ledger; ``erased_at`` is the recorded time (``now`` for
+    a record read from a damaged line). Nothing is appended to the ledger: it holds them."""
+    wanted = {r.subject_id: r for r in records}
+    with transaction.atomic():
+        found = list(
+            Subject.objects.select_for_update()
+            .filter(id__in=list(wanted))
+            .only("id", "values", "erased_at")
+        )
+        living = [s for s in found if s.erased_at is None]
+        entries = []
+        for subject in living:
+            record = wanted[subject.id]
+            fields = list(subject.values)
+            subject_shred(subject, record.erased_at or now)
+            detail = {"reason": "restore: erased again from the erasure ledger"}
+            if record.audit_entry is not None:
+                detail["ledger_audit_entry"] = str(record.audit_entry)
+            entries.append(
+                audit_entry(
+                    actor=actor, action=ERASE, subject_id=subject.id, fields=fields, detail=detail
+                )
+            )
+        _shred_rows([(s.id, s.erased_at) for s in living if s.erased_at is not None])
+        audit_record_many(entries)
+    return Replayed(len(living), len(found) - len(living), len(wanted) - len(found))
