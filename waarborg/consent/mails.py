@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from waarborg.consent.models import OptinMail
+from waarborg.core.i18n import Lang
 from waarborg.core.mail import mail_send
 from waarborg.policy.schema import localized
 from waarborg.policy.selectors import policy_current
@@ -36,7 +37,7 @@ def optin_mail_send(*, mail_id: int, to: str, token: str) -> bool:
     mail = OptinMail.objects.get(id=mail_id)
     policy = policy_current().policy
     controller = policy.controller
-    lang = "en" if mail.lang == "en" else "nl"
+    lang: Lang = "en" if mail.lang == "en" else "nl"
     domain = controller.contact_email.rpartition("@")[2] or "localhost"
     message_id = f"<optin-{mail.pk}.{mail.subject_id}@{domain}>"
     try:

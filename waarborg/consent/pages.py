@@ -154,8 +154,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             one_click = request.POST.get("List-Unsubscribe") == "One-Click"
             unsubscribe_withdraw(token=token, source=ONE_CLICK if one_click else UNSUBSCRIBE_PAGE)
     except Refusal as refusal:
-        context = {"lang": lang, "message": refusal.message}
-        return render(request, "consent/unsubscribe_invalid.html", context, status=400)
+        invalid = {"lang": lang, "message": refusal.message}
+        return render(request, "consent/unsubscribe_invalid.html", invalid, status=400)
     others = [
         {
             "name": _purpose_name(p, lang),
@@ -164,7 +164,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         for p in marketing_purposes()
         if p != purpose
     ]
-    context = {
+    context: dict[str, Any] = {
         "lang": lang,
         "purpose": _purpose_name(purpose, lang),
         "done": request.method == "POST",

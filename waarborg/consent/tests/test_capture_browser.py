@@ -1,12 +1,15 @@
 """The sign-up form, the confirmation page and the unsubscribe page in a real Chromium, Dutch and
 English: nothing ticked beforehand, each purpose with its own text, the double opt-in mail's link
 confirms on a button, one click unsubscribes; axe-core finds no serious or critical violation.
-Screenshots go to /tmp/capture-LANG-PAGE.png for a person to look at."""
+Screenshots go to capture-LANG-PAGE.png in ``WAARBORG_SCREENSHOTS`` (the temporary directory
+when unset, so /tmp/capture-*.png) for a person to look at."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ WORDS = {
            "confirm": "Confirm", "confirmed": "confirmed", "unsubscribe": "Unsubscribe from",
            "done": "You are unsubscribed"},
 }  # fmt: skip
+SHOTS = Path(os.environ.get("WAARBORG_SCREENSHOTS") or tempfile.gettempdir())
 LINK = """
 from waarborg.consent.unsubscribe import unsubscribe_link
 from waarborg.vault.selectors import subject_ids_by_email
@@ -41,7 +45,7 @@ def _serious(page: Any) -> list[str]:
 
 
 def _shoot(v: Visitor, name: str, problems: list[str]) -> None:
-    v.page.screenshot(path=f"/tmp/capture-{v.lang}-{name}.png", full_page=True)
+    v.page.screenshot(path=str(SHOTS / f"capture-{v.lang}-{name}.png"), full_page=True)
     problems += [f"{name} ({v.lang}): {p}" for p in _serious(v.page)]
 
 
