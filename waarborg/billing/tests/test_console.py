@@ -42,7 +42,7 @@ def test_billing_sees_invoices_and_the_customer_through_the_gate():
     assert (read.purpose, read.subject_id) == ("invoicing", made.subject_id)
 
 
-@pytest.mark.parametrize("role", ["support", "marketing", "analyst"])
+@pytest.mark.parametrize("role", ["support", "marketing", "security"])
 def test_other_roles_see_no_invoices_and_no_register(role):
     made = invoice(customer(), issued_on=date(2026, 3, 1))
     client = _login(role, lang="nl")
