@@ -21,7 +21,7 @@ from waarborg.billing.vat import vat_totals
 from waarborg.core.actors import Actor
 
 router = Router(tags=["invoices"])
-ERRORS: dict[int, Any] = {c: s.Error for c in (400, 401, 403, 404, 409, 413, 422, 429)}
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), s.Error)
 
 
 class LineIn(s.In):
@@ -85,7 +85,9 @@ def _body(invoice: Invoice) -> dict[str, Any]:
             }
             for line in lines
         ],
-        "vat": [{"rate": r, "net_cents": n, "vat_cents": v} for r, (n, v) in totals.by_rate.items()],
+        "vat": [
+            {"rate": r, "net_cents": n, "vat_cents": v} for r, (n, v) in totals.by_rate.items()
+        ],
         "net_cents": invoice.net_cents,
         "vat_cents": invoice.vat_cents,
         "total_cents": invoice.total_cents,

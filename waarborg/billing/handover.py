@@ -144,6 +144,7 @@ def export_json(rows: list[dict[str, Any]]) -> bytes:
 
 
 def _register(batch: Handover, rows: list[dict[str, Any]]) -> list[int]:
+    assert batch.approved_at is not None  # set by the approval just before
     basis = policy_current().policy.purposes[PURPOSE].basis
     made = Disclosure.objects.bulk_create(
         Disclosure(

@@ -38,9 +38,7 @@ def notices_send_quietly(*, disclosure_ids: Iterable[int]) -> int:
 
 
 def notices_pending() -> list[int]:
-    return list(
-        Disclosure.objects.filter(notice_sent_at__isnull=True).values_list("id", flat=True)
-    )
+    return list(Disclosure.objects.filter(notice_sent_at__isnull=True).values_list("id", flat=True))
 
 
 def _claim(pk: int) -> bool:

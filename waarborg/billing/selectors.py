@@ -4,6 +4,7 @@ those are read through the gate (``invoice_customer``), audited."""
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -47,7 +48,7 @@ def handovers_recent(*, limit: int = 50) -> list[Handover]:
     ]
 
 
-def handover_get(*, handover_id: object) -> Handover | None:
+def handover_get(*, handover_id: UUID) -> Handover | None:
     return Handover.objects.prefetch_related("claims__invoice").filter(id=handover_id).first()
 
 

@@ -18,7 +18,9 @@ urlpatterns = [
     path("invoices/<str:number>", billing.invoice, name="invoice"),
     path("handovers", billing.handovers, name="handovers"),
     path("handovers/<uuid:handover_id>", billing.handover, name="handover"),
-    path("handovers/<uuid:handover_id>/approve", billing.handover_approval, name="handover_approve"),
+    path(
+        "handovers/<uuid:handover_id>/approve", billing.handover_approval, name="handover_approve"
+    ),
     path(
         "handovers/<uuid:handover_id>/export.<str:kind>.age",
         billing.handover_export,

@@ -61,7 +61,7 @@ def test_billing_selects_a_batch_but_only_the_privacy_officer_approves(settings)
     with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
         made = clerk.post("/console/handovers")
     assert made.status_code == 302
-    page = made.url
+    page = made["Location"]
     assert "Awaiting approval" in clerk.get(page).content.decode()
     assert clerk.post(page + "/approve").status_code == 403
     assert clerk.get("/console/disclosures").status_code == 403
@@ -84,5 +84,3 @@ def test_selecting_with_nothing_overdue_says_so_in_words():
     answer = clerk.post("/console/handovers")
     assert answer.status_code == 400
     assert "Er zijn geen achterstallige vorderingen" in answer.content.decode()
-
-

@@ -35,6 +35,11 @@ def agency(settings):
     return identity
 
 
+def _sealed(data: object) -> bytes:
+    assert isinstance(data, bytes | memoryview), "no export was made"
+    return bytes(data)
+
+
 def _overdue_batch() -> Handover:
     invoice(customer(), issued_on=date(2026, 3, 1), cents=10000)  # due 15 March, EUR 121.00
     paid_later = invoice(customer(email="betaler@example.nl"), issued_on=date(2026, 3, 25))
@@ -71,7 +76,7 @@ def test_the_export_holds_only_four_things_and_opens_with_the_agencys_key(
     with django_capture_on_commit_callbacks(execute=True):
         handover_approve(actor=OFFICER, handover_id=batch.id)
     batch.refresh_from_db()
-    table = pyrage.decrypt(bytes(batch.export_csv), [agency]).decode()
+    table = pyrage.decrypt(_sealed(batch.export_csv), [agency]).decode()
     rows = list(csv.DictReader(io.StringIO(table)))
     assert rows == [
         {
@@ -83,13 +88,13 @@ def test_the_export_holds_only_four_things_and_opens_with_the_agencys_key(
             "due_on": "2026-03-15",
         }
     ]
-    claims = json.loads(pyrage.decrypt(bytes(batch.export_json), [agency]))["claims"]
+    claims = json.loads(pyrage.decrypt(_sealed(batch.export_json), [agency]))["claims"]
     assert claims == rows
     for absent in ("Laan", "2511 AA", "Den Haag", "0612345678"):  # address, phone: never
         assert absent not in table
     other_identity = pyrage.x25519.Identity.generate()
     with pytest.raises(pyrage.DecryptError):
-        pyrage.decrypt(bytes(batch.export_csv), [other_identity])
+        pyrage.decrypt(_sealed(batch.export_csv), [other_identity])
 
 
 def test_each_handover_is_registered_and_the_person_told_once(
@@ -99,7 +104,11 @@ def test_each_handover_is_registered_and_the_person_told_once(
     with django_capture_on_commit_callbacks(execute=True):
         handover_approve(actor=OFFICER, handover_id=batch.id)
     row = Disclosure.objects.get()
-    assert (row.recipient, row.purpose, row.ground) == ("collection_agency", "invoicing", "contract")
+    assert (row.recipient, row.purpose, row.ground) == (
+        "collection_agency",
+        "invoicing",
+        "contract",
+    )
     assert row.approved_by == "staff:privacy_officer-user"
     assert row.what == "2026-000001: EUR 121.00"
     assert row.notice_sent_at is not None

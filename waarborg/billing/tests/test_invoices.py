@@ -43,7 +43,9 @@ def test_a_free_products_customer_cannot_be_invoiced():
     with pytest.raises(Refusal) as refused:
         invoice(person, issued_on=date(2026, 3, 1))
     assert refused.value.code == "product_not_covered"
-    assert nl(refused.value.message) == "Dit doeleinde geldt niet voor het product van deze persoon."
+    assert (
+        nl(refused.value.message) == "Dit doeleinde geldt niet voor het product van deze persoon."
+    )
 
 
 def test_a_vat_rate_that_is_not_dutch_is_refused():
@@ -105,8 +107,10 @@ def test_the_api_creates_reads_and_pays_an_invoice(api_for):
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("nl", "Dit doeleinde geldt niet voor het product van deze persoon."),
-     ("en", "This purpose does not apply to this person's product.")],
+    [
+        ("nl", "Dit doeleinde geldt niet voor het product van deze persoon."),
+        ("en", "This purpose does not apply to this person's product."),
+    ],
 )
 def test_the_api_refuses_a_free_customer_in_words(api_for, lang, words):
     client = api_for("invoicing", lang=lang)

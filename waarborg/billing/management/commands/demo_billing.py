@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pyrage  # type: ignore[import-untyped]
-
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
@@ -63,7 +62,7 @@ class Command(BaseCommand):
                 lines=lines,
                 issued_on=today - timedelta(days=age),
             )
-            if age > 20 and n % 3 != 0 or age <= 20 and n % 2 == 0:
+            if (age > 20 and n % 3 != 0) or (age <= 20 and n % 2 == 0):
                 payment_register(
                     actor=BACKEND,
                     number=invoice.number,
