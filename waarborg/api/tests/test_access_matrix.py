@@ -98,6 +98,13 @@ RULES: dict[tuple[str, str], Rule] = {
     # data-subject requests: a token for the rights purpose (the matrix asks about no request)
     ("post", "/api/v1/requests"): lambda p, s, q: 201 if "rights" in s else 403,
     ("get", "/api/v1/requests/{reference}"): lambda p, s, q: 404 if "rights" in s else 403,
+    # invoices: a token for the invoicing purpose (the matrix subject has the paid product; the
+    # matrix asks about an invoice number that does not exist)
+    ("post", "/api/v1/invoices"): lambda p, s, q: 201 if "invoicing" in s else 403,
+    ("get", "/api/v1/invoices/{number}"): lambda p, s, q: 404 if "invoicing" in s else 403,
+    ("post", "/api/v1/invoices/{number}/payments"): lambda p, s, q: (
+        404 if "invoicing" in s else 403
+    ),
 }
 
 
@@ -112,6 +119,7 @@ def test_every_api_operation_has_an_access_rule():
 
 def _request(client, method: str, path: str, subject_id: str, purpose: str):
     url = path.replace("{subject_id}", subject_id).replace("{reference}", "R-ZZZZZZ")
+    url = url.replace("{number}", "2026-999999")
     bodies = {
         "/api/v1/subjects": {
             "product": "aplanner-free",
@@ -132,6 +140,11 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
         "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
         # A new address each time: filing is limited per address.
         "/api/v1/requests": {"kinds": ["access"], "email": f"r.{uuid.uuid4().hex[:10]}@example.nl"},
+        "/api/v1/invoices": {
+            "subject": subject_id,
+            "lines": [{"description": "Pro", "quantity": 1, "unit_cents": 1995, "vat_rate": 21}],
+        },
+        "/api/v1/invoices/{number}/payments": {"amount_cents": 100, "paid_on": "2026-03-01"},
     }
     if method == "get":
         query = {
