@@ -71,7 +71,8 @@ def _purposes(policy: Policy, keys: list[str], lang: str) -> list[str]:
 
 
 def _fields(policy: Policy, keys: list[str], lang: str) -> list[str]:
-    return [localized(policy.fields[f].label, lang) for f in keys if f in policy.fields]
+    """The labels of ``keys``, in the policy's order of fields."""
+    return [localized(spec.label, lang) for f, spec in policy.fields.items() if f in keys]
 
 
 def answer_context(request: Request) -> dict[str, Any]:
