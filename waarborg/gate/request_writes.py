@@ -93,7 +93,8 @@ def gate_request_object(*, actor: Actor, subject_id: UUID) -> Objection:
     if subject is None or subject.erased_at is not None:
         return Objection([], [])
     policy = policy_current().policy
-    marketing, interest = [], []
+    marketing: list[str] = []
+    interest: list[str] = []
     with transaction.atomic():
         for key, spec in policy.purposes.items():
             if not spec.objectable or subject.kind not in spec.subject_kinds:

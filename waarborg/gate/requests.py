@@ -58,10 +58,17 @@ def gate_request_holding(*, actor: Actor, subject_id: UUID) -> Holding | Refused
         "id", "kind", "product", "created_at", "restricted_at", "held_until", "wrapped_dek"
     ).get(id=subject_id)
     events = _events(subject)
-    audit_answer(actor=actor, action="ledger.read", reason="", subject_id=subject_id,
-                 purpose=purpose, detail={"events": len(events)})
-    audit_answer(actor=actor, action="access_log.read", reason="", subject_id=subject_id,
-                 purpose=purpose)
+    audit_answer(
+        actor=actor,
+        action="ledger.read",
+        reason="",
+        subject_id=subject_id,
+        purpose=purpose,
+        detail={"events": len(events)},
+    )
+    audit_answer(
+        actor=actor, action="access_log.read", reason="", subject_id=subject_id, purpose=purpose
+    )
     return Holding(
         kind=subject.kind,
         product=subject.product,
@@ -77,7 +84,10 @@ def gate_request_holding(*, actor: Actor, subject_id: UUID) -> Holding | Refused
     )
 
 
-_NOTE_KIND = {PurposeEvent.Kind.OBJECTED: "objection", PurposeEvent.Kind.GROUNDS_RECORDED: "grounds"}
+_NOTE_KIND: dict[str, str] = {
+    PurposeEvent.Kind.OBJECTED: "objection",
+    PurposeEvent.Kind.GROUNDS_RECORDED: "grounds",
+}
 
 
 def _events(subject: Subject) -> list[dict[str, Any]]:
@@ -89,10 +99,18 @@ def _events(subject: Subject) -> list[dict[str, Any]]:
         purpose, kind, at, version, channel, source, digest, note = e
         if note:
             note = open_note(subject, note, label=note_label(_NOTE_KIND.get(kind, ""), purpose))
-        out.append({
-            "purpose": purpose, "kind": kind, "at": at.isoformat(), "text_version": version,
-            "channel": channel, "source": source, "policy_version": digest[:12], "note": note,
-        })
+        out.append(
+            {
+                "purpose": purpose,
+                "kind": kind,
+                "at": at.isoformat(),
+                "text_version": version,
+                "channel": channel,
+                "source": source,
+                "policy_version": digest[:12],
+                "note": note,
+            }
+        )
     return out
 
 
@@ -110,20 +128,20 @@ def _access_log(subject_id: UUID) -> str:
     table = AuditEntry._meta.db_table
     if connection.vendor == "postgresql":
         sql = (
-            "SELECT coalesce(json_agg(json_build_object("
+            "SELECT coalesce(json_agg(json_build_object("  # noqa: S608 - our own table name
             "'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
             f"'who', {_WHO_PG}, 'purpose', purpose, 'action', action, 'fields', fields, "
             "'decision', decision, 'reason', reason) ORDER BY id), '[]')::text "
-            f"FROM {table} WHERE subject_id = %s"  # noqa: S608 - our own table name
+            f"FROM {table} WHERE subject_id = %s"
         )
         params: list[Any] = [subject_id]
     else:
         sql = (
-            "SELECT coalesce(json_group_array(json_object("
+            "SELECT coalesce(json_group_array(json_object("  # noqa: S608 - our own table
             "'at', strftime('%Y-%m-%dT%H:%M:%fZ', at), "
             f"'who', {_WHO_SQLITE}, 'purpose', purpose, 'action', action, "
             "'fields', json(fields), 'decision', decision, 'reason', reason)), '[]') "
-            f"FROM (SELECT * FROM {table} WHERE subject_id = ? ORDER BY id)"  # noqa: S608
+            f"FROM (SELECT * FROM {table} WHERE subject_id = ? ORDER BY id)"
         )
         params = [subject_id.hex]
     with connection.cursor() as cursor:
@@ -137,8 +155,8 @@ def _access_log(subject_id: UUID) -> str:
 def _access_summary(subject_id: UUID) -> list[dict[str, Any]]:
     who = _WHO_PG if connection.vendor == "postgresql" else _WHO_SQLITE.replace("%", "%%")
     sql = (
-        f"SELECT {who} AS who, purpose, action, decision, count(*), min(at), max(at) "
-        f"FROM {AuditEntry._meta.db_table} WHERE subject_id = %s "  # noqa: S608 - ours
+        f"SELECT {who} AS who, purpose, action, decision, count(*), min(at), max(at) "  # noqa: S608
+        f"FROM {AuditEntry._meta.db_table} WHERE subject_id = %s "
         "GROUP BY 1, purpose, action, decision ORDER BY max(at) DESC"
     )
     param = subject_id if connection.vendor == "postgresql" else subject_id.hex
@@ -146,8 +164,15 @@ def _access_summary(subject_id: UUID) -> list[dict[str, Any]]:
         cursor.execute(sql, [param])
         rows = cursor.fetchall()
     return [
-        {"who": w, "purpose": p, "action": a, "decision": d, "count": n,
-         "first": str(first), "last": str(last)}
+        {
+            "who": w,
+            "purpose": p,
+            "action": a,
+            "decision": d,
+            "count": n,
+            "first": str(first),
+            "last": str(last),
+        }
         for w, p, a, d, n, first, last in rows
     ]
 
@@ -155,8 +180,13 @@ def _access_summary(subject_id: UUID) -> list[dict[str, Any]]:
 def _access_recent(subject_id: UUID) -> list[dict[str, Any]]:
     rows = AuditEntry.objects.filter(subject_id=subject_id).order_by("-id")[:RECENT]
     return [
-        {"at": at, "who": "staff" if actor.startswith("staff:") else actor, "purpose": purpose,
-         "action": action, "decision": decision}
+        {
+            "at": at,
+            "who": "staff" if actor.startswith("staff:") else actor,
+            "purpose": purpose,
+            "action": action,
+            "decision": decision,
+        }
         for at, actor, purpose, action, decision in rows.values_list(
             "at", "actor", "purpose", "action", "decision"
         )
@@ -171,8 +201,14 @@ def gate_request_grounds_read(*, actor: Actor, subject_id: UUID, purpose: str) -
     grounds = ""
     if subject is not None and state is not None and state.compelling_grounds:
         grounds = open_note(subject, state.compelling_grounds, label=note_label("grounds", purpose))
-    audit_answer(actor=actor, action="rights.read", reason="", subject_id=subject_id,
-                 purpose=purpose, fields=["compelling_grounds"] if grounds else [])
+    audit_answer(
+        actor=actor,
+        action="rights.read",
+        reason="",
+        subject_id=subject_id,
+        purpose=purpose,
+        fields=["compelling_grounds"] if grounds else [],
+    )
     return grounds
 
 

@@ -235,9 +235,7 @@ class System(Strict):
     # holds the key of their HMAC-SHA256 signature; the key itself never sits in the policy.
     url: Text | None = None
     secret_env: EnvName | None = None
-    operations: list[Operation] = Field(
-        default=["retrieve", "erase", "restrict"], min_length=1
-    )
+    operations: list[Operation] = Field(default=["retrieve", "erase", "restrict"], min_length=1)
     timeout_seconds: int = Field(default=10, ge=1, le=120)
     attempts: int = Field(default=5, ge=1, le=20)
 

@@ -25,8 +25,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from waarborg.audit.services import audit_record
-from waarborg.core.actors import Actor
 from waarborg.connectors.registry import system_name, vault_key
+from waarborg.core.actors import Actor
 from waarborg.gate.requesters import RIGHTS
 from waarborg.gate.requests import gate_blob_open, gate_blob_seal
 from waarborg.gate.words import ACTIONS, EVENTS, words

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db import transaction
@@ -115,7 +116,9 @@ def lifts_due() -> int:
     )
     ids = list(ready.values_list("request_id", flat=True))
     with transaction.atomic():
-        ready.filter(request_id__in=ids).update(status=Step.Status.PENDING, queued_at=timezone.now())
+        ready.filter(request_id__in=ids).update(
+            status=Step.Status.PENDING, queued_at=timezone.now()
+        )
         for request_id in ids:
             request_enqueue(request_id=request_id)
     return len(ids)
@@ -165,14 +168,12 @@ class Lost(Exception):
     """Another worker took the step over (this one held it past its lease)."""
 
 
-def step_done(step: Step, *, result: dict[str, object], payload: bytes | None = None) -> None:
+def step_done(step: Step, *, result: Mapping[str, object], payload: bytes | None = None) -> None:
     """Mark the (locked) step done, in the caller's transaction."""
     step.status, step.finished_at = Step.Status.DONE, timezone.now()
-    step.result, step.payload, step.error = result, payload, ""
+    step.result, step.payload, step.error = dict(result), payload, ""
     step.lease_until = None
-    step.save(
-        update_fields=["status", "finished_at", "result", "payload", "error", "lease_until"]
-    )
+    step.save(update_fields=["status", "finished_at", "result", "payload", "error", "lease_until"])
 
 
 def request_advance(*, request_id: int, worker: str | None = None) -> int:
@@ -188,7 +189,7 @@ def request_advance(*, request_id: int, worker: str | None = None) -> int:
         except Lost:
             logger.warning("step %s was taken over by another worker", step.pk)
             return ran
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the step
+        except Exception as exc:
             retry = exc.retry if isinstance(exc, ConnectorError) else True
             if not isinstance(exc, ConnectorError):
                 logger.exception("step %s failed", step.pk)
@@ -235,7 +236,9 @@ def steps_recover(*, worker: str | None = None, now_release: bool = False) -> in
     with transaction.atomic():
         rows = Step.objects.select_for_update().filter(stale | lost)
         ids = sorted(set(rows.values_list("request_id", flat=True)))
-        Step.objects.filter(stale).update(status=Step.Status.PENDING, claimed_by="", lease_until=None)
+        Step.objects.filter(stale).update(
+            status=Step.Status.PENDING, claimed_by="", lease_until=None
+        )
         Step.objects.filter(request_id__in=ids, status=Step.Status.PENDING).update(queued_at=now)
         for request_id in ids:
             request_enqueue(request_id=request_id)

@@ -38,12 +38,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             stamp = self.headers["X-Waarborg-Timestamp"]
-            expected = "sha256=" + hmac.new(
-                SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256
-            ).hexdigest()
+            expected = (
+                "sha256="
+                + hmac.new(
+                    SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256
+                ).hexdigest()
+            )
             if not hmac.compare_digest(expected, self.headers["X-Waarborg-Signature"]):
                 receiver.bad_signatures += 1
                 return self._answer(401, {})

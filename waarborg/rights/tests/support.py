@@ -34,12 +34,12 @@ def pro(email: str = ON_FILE) -> Any:
     """A paid customer (their invoices are in the books) with every field."""
     from waarborg.vault.tests.factories import pro_fields
 
-    return subject_create(
-        actor=SIGNUP, product="aplanner-pro", fields=pro_fields(email=email)
-    )
+    return subject_create(actor=SIGNUP, product="aplanner-pro", fields=pro_fields(email=email))
 
 
-def confirmed(committed: Any, kinds: list[str], *, email: str = ON_FILE, language: str = "nl") -> Any:
+def confirmed(
+    committed: Any, kinds: list[str], *, email: str = ON_FILE, language: str = "nl"
+) -> Any:
     """A request for ``kinds`` from ``email``, filed and confirmed by its mailed link."""
     from waarborg.rights.services import request_confirm, request_file
 

@@ -28,7 +28,9 @@ def test_rectification_waits_for_the_officer_and_the_answer_names_the_recipients
     carry_out(committed)
     assert Step.objects.get(action="rectify").status == Step.Status.WAITING
     assert Request.objects.get(pk=request.pk).status == Request.Status.OPEN
-    committed(request_rectify, actor=OFFICER, reference=request.reference, fields={"city": "Utrecht"})
+    committed(
+        request_rectify, actor=OFFICER, reference=request.reference, fields={"city": "Utrecht"}
+    )
     carry_out(committed)
     body = outbox()[-1].body
     assert "We corrected this data as you asked: Town." in body

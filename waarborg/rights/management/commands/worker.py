@@ -27,9 +27,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--id", default="", help="this worker's name, unique among the running workers "
+            "--id",
+            default="",
+            help="this worker's name, unique among the running workers "
             "(default: host and process id); a worker started again under its own name takes "
-            "back at once the steps it held"
+            "back at once the steps it held",
         )
         parser.add_argument(
             "--every", type=float, default=30.0, help="seconds between housekeeping rounds"
