@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "waarborg.rights",
     "waarborg.api",
     "waarborg.console",
+    "waarborg.center",
     "waarborg.intake",
 ]
 
