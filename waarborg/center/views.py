@@ -60,19 +60,17 @@ def _language(request: HttpRequest, state: State | None) -> Lang:
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     """The form: which rights, the address, an optional explanation."""
-    sent = {"kinds": [], "email": "", "explanation": ""}
     if request.method == "GET":
-        return _form(request, sent)
-    sent = {
-        "kinds": request.POST.getlist("kinds"),
-        "email": request.POST.get("email", "")[:400],
-        "explanation": request.POST.get("explanation", "")[: EXPLANATION_MAX * 2],
-    }
+        return _form(request, {"kinds": [], "email": "", "explanation": ""})
+    kinds = request.POST.getlist("kinds")
+    email = request.POST.get("email", "")[:400]
+    explanation = request.POST.get("explanation", "")[: EXPLANATION_MAX * 2]
+    sent = {"kinds": kinds, "email": email, "explanation": explanation}
     try:
         filed = request_file(
-            kinds=sent["kinds"],
-            email=sent["email"],
-            explanation=sent["explanation"],
+            kinds=kinds,
+            email=email,
+            explanation=explanation,
             language=request_language(request),
             channel="center",
             client=client_address(request),

@@ -38,7 +38,8 @@ RIGHTS = (
         "restriction",
         _("Restriction of processing"),
         _(
-            "Have us only store your data and use it for nothing else, for example during a dispute."
+            "Have us only store your data and use it for nothing else, for example during a "
+            "dispute."
         ),
     ),
     Right(

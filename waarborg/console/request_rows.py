@@ -31,7 +31,11 @@ TONES = {"late": "bad", "2": "bad", "7": "warn", "": "muted"}
 
 
 def _label(choices: type[Any], code: str) -> str:
-    return str(choices(code).label) if code in choices.values else code.replace("_", " ")
+    """A choice's label in words; a code this version does not know, humanised."""
+    try:
+        return str(choices(code).label)
+    except ValueError:
+        return code.replace("_", " ")
 
 
 def kinds_words(kinds: Iterable[str]) -> str:

@@ -41,7 +41,7 @@ def _links(message) -> dict[str, str]:
 
 
 def test_the_form_offers_every_right_unticked_each_explained_in_both_languages(client):
-    for lang, words in (("en", "Data portability"), ("nl", "Overdraagbaarheid")):
+    for lang, words in (("en", "Data portability"), ("nl", "Dataportabiliteit")):
         page = client.get(f"/privacy/center?lang={lang}")
         html = page.content.decode()
         assert page.status_code == 200
@@ -97,7 +97,7 @@ def test_the_mail_and_the_pages_speak_dutch_for_a_dutch_request(client, file):
         assert "lang=nl" in sent["Location"]
         assert "Controleer uw mail" in client.get(sent["Location"]).content.decode()
         [message] = mail.outbox
-        assert "U kunt uw verzoek volgen" in message.body
+        assert "Op deze pagina volgt u uw verzoek" in message.body
         confirmed = client.post(_links(message)["confirm"] + "?lang=nl")
         status = client.get(confirmed["Location"]).content.decode()
     assert "In behandeling" in status
@@ -171,7 +171,7 @@ def test_the_form_needs_its_csrf_token():
     answer = browser.post("/privacy/center", {"kinds": ["access"], "email": NOT_ON_FILE})
     assert answer.status_code == 403
     form = browser.get("/privacy/center?lang=en").content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[0]
     data = {"kinds": ["access"], "email": NOT_ON_FILE, "csrfmiddlewaretoken": token}
     assert browser.post("/privacy/center?lang=en", data).status_code == 303
 
