@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "waarborg.rights",
     "waarborg.api",
     "waarborg.console",
+    "waarborg.center",
     "waarborg.intake",
 ]
 

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import mfa, views
+from waarborg.console import mfa, requests, views
 
 app_name = "console"
 urlpatterns = [
@@ -14,9 +14,14 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("subjects/<uuid:subject_id>", views.subject, name="subject"),
     path("register", views.register, name="register"),
+    path("requests", requests.request_list, name="requests"),
+    path("requests/<str:reference>", requests.request_page, name="request"),
+    path("requests/<str:reference>/classify", requests.request_classify_view, name="classify"),
+    path("requests/<str:reference>/extend", requests.request_extend_view, name="extend"),
+    path("requests/<str:reference>/refuse", requests.request_refuse_view, name="refuse"),
     # The same pages typed with a trailing slash.
     re_path(
-        r"^(?P<page>login|search|register)/$",
+        r"^(?P<page>login|search|register|requests)/$",
         RedirectView.as_view(url="/console/%(page)s", query_string=True, permanent=True),
     ),
 ]
