@@ -311,3 +311,17 @@ def exports_expire(*, now: datetime | None = None) -> int:
         created_at__lt=now - timedelta(days=2 * EXPORT_DAYS),
     )
     return stale.update(archive=None, code_digest="") + unsent.update(archive=None)
+
+
+def export_downloadable(*, reference: str, code: str) -> bool:
+    """Whether the link still works (without using it): for the page that offers the download
+    behind a button, since mail scanners open links."""
+    export = Export.objects.filter(request__reference=reference_clean(reference)).first()
+    return bool(
+        export is not None
+        and export.archive is not None
+        and export.code_digest
+        and export.expires_at is not None
+        and export.expires_at > timezone.now()
+        and hmac.compare_digest(export.code_digest, code_digest(code))
+    )
