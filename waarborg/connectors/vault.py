@@ -24,7 +24,7 @@ class VaultConnector:
                 return Retrieved()  # nothing on file any more: nothing to hand over
             raise ConnectorError(f"vault refused: {held.reason}", retry=False)
         return Retrieved(
-            rows=[{"field": k, "value": v} for k, v in held.values.items()],
+            rows=[{"field": k, "value": v} for k, v in held.data.items()],
             documents=_documents(held),
         )
 

@@ -40,7 +40,7 @@ class Holding:
     created_at: datetime
     restricted_at: datetime | None
     held_until: date | None
-    values: dict[str, str]  # every field on file, in the policy's order
+    data: dict[str, str]  # every value on file, by field, in the policy's order
     events: list[dict[str, Any]]  # consents and objections, oldest first, with their proof
     acceptances: list[dict[str, Any]]  # versions of the statement accepted
     access_log: str  # every entry about the person, oldest first: a JSON array
@@ -75,7 +75,7 @@ def gate_request_holding(*, actor: Actor, subject_id: UUID) -> Holding | Refused
         created_at=subject.created_at,
         restricted_at=subject.restricted_at,
         held_until=subject.held_until,
-        values=read.fields,
+        data=read.fields,
         events=events,
         acceptances=_acceptances(subject_id),
         access_log=_access_log(subject_id),
