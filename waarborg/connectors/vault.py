@@ -61,7 +61,7 @@ def _documents(held: Holding) -> dict[str, Any]:
         },
         "events": held.events,
         "acceptances": held.acceptances,
-        "access_log": held.access_log,  # JSON text
+        "access_log": held.access_log,  # CSV, as the database wrote it
         "access_summary": held.access_summary,
         "access_recent": [{**e, "at": e["at"].isoformat()} for e in held.access_recent],
     }

@@ -2,7 +2,7 @@
 
 One zip per request: ``index.html``, a page to read (in the request's language) with the data,
 the Art. 15(1)(a)-(h) information from the policy, the consent and objection history and who
-accessed the data; ``data.json`` with the same for a machine and ``access_log.json`` with every
+accessed the data; ``data.json`` with the same for a machine and ``access_log.csv`` with every
 entry of the log; for portability ``portability.json`` and CSV files of what the person provided
 and what was observed under consent or contract. The archive is sealed in the database until it
 is downloaded, once, through the link in the answer (valid 7 days); then it is emptied."""
@@ -54,7 +54,7 @@ class Part:
 def export_archive(request: Request, retrieves: list[Step]) -> bytes:
     """The zip for ``request`` from what its retrieve steps handed over."""
     parts = {s.system: Part(*payload_open(s)) for s in retrieves if s.status == Step.Status.DONE}
-    vault = parts.pop(vault_key(), Part([], {}, b"[]"))
+    vault = parts.pop(vault_key(), Part([], {}, b""))
     failed = [s.system for s in retrieves if s.status == Step.Status.FAILED]
     kinds = set(request.kinds)
     policy = policy_current().policy
@@ -67,7 +67,7 @@ def export_archive(request: Request, retrieves: list[Step]) -> bytes:
         if Request.Kind.ACCESS in kinds:
             data = _data(request, policy, vault, values, parts)
             zf.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=1))
-            zf.writestr("access_log.json", vault.log, compresslevel=1)
+            zf.writestr("access_log.csv", vault.log, compresslevel=1)
         if Request.Kind.PORTABILITY in kinds:
             _portability(zf, policy, vault, values, parts)
     return buffer.getvalue()
@@ -183,7 +183,7 @@ def _data(
         ],
         "events": docs.get("events", []),
         "acceptances": docs.get("acceptances", []),
-        "access_log": "access_log.json",
+        "access_log": "access_log.csv",
         "other_systems": {k: p.rows for k, p in others.items()},
     }
 
