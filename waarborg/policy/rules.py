@@ -54,16 +54,18 @@ def outside_reason(actor: Actor) -> str:
 
 def purpose_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
     """Why ``actor`` may use no one's data for ``purpose``, decided without looking at anyone:
-    ``actor_refusal``, ``aggregate_only``, or ``requests_only`` (the purpose of answering
-    requests, for anyone but the job carrying one out); "" when it may."""
-    if purpose in policy.purposes and policy.purposes[purpose].data_subject_requests:
-        # A job acts for no role or token: carrying out a request is what it is for. Anyone
-        # else holding the purpose (a token filing requests) would otherwise read by it.
-        return "" if actor.kind == "job" else "requests_only"
+    ``actor_refusal``, ``requests_only`` (the purpose of answering requests, held by a token or
+    role that files them: only the job carrying one out reads under it) or ``aggregate_only``;
+    "" when it may."""
+    spec = policy.purposes.get(purpose)
+    if spec is not None and spec.data_subject_requests and actor.kind == "job":
+        return ""  # a job acts for no role or token: carrying out a request is what it is for
     reason = actor_refusal(policy, actor, purpose)
-    if not reason and policy.purposes[purpose].aggregate_only:
-        return "aggregate_only"
-    return reason
+    if reason or spec is None:
+        return reason
+    if spec.data_subject_requests:
+        return "requests_only"
+    return "aggregate_only" if spec.aggregate_only else ""
 
 
 def requests_purpose(policy: Policy) -> str:
