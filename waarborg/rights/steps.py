@@ -130,10 +130,17 @@ def step_claim_next(*, request_id: int, worker: str) -> Step | None:
     now = timezone.now()
     step = (
         Step.objects.filter(request_id=request_id, status__in=UNFINISHED)
+        .select_related("request")
         .order_by("position")
         .first()
     )
     if step is None or step.status == Step.Status.WAITING:
+        return None
+    if step.request.status in (Request.Status.REFUSED, Request.Status.LAPSED):
+        # Refused while being carried out: nothing more is done (the refusal letter answers).
+        Step.objects.filter(request_id=request_id, status__in=UNFINISHED).update(
+            status=Step.Status.FAILED, error="request closed", finished_at=now, lease_until=None
+        )
         return None
     if step.status == Step.Status.PENDING and step.not_before and step.not_before > now:
         return None

@@ -88,3 +88,21 @@ def test_an_archive_not_downloaded_is_emptied_when_its_link_expires(committed):
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         assert exports_expire() == 1
     assert Export.objects.get().archive is None
+
+
+def test_a_request_refused_while_carried_out_is_not_carried_further(committed):
+    from waarborg.conftest import staff
+    from waarborg.rights.services import request_refuse
+
+    subject = customer()
+    request = confirmed(committed, ["erasure"])
+    request_refuse(
+        actor=staff("privacy_officer"),
+        reference=request.reference,
+        grounds="excessive",
+        reasons="The fifth identical request this week.",
+    )
+    carry_out(committed)
+    assert _erasures(subject.id) == 0
+    assert {s.status for s in Step.objects.filter(request=request)} == {Step.Status.FAILED}
+    assert not Letter.objects.filter(request=request, kind="answer").exists()
