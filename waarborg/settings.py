@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",  # its checks of the CONTENT_SECURITY_POLICY setting
     "ninja",  # its Swagger UI files, served here: /api/docs loads nothing from a CDN
+    "django_tasks",
+    "django_tasks_db",  # the queue of background tasks, a table (waarborg worker runs them)
     "waarborg.core",
     "waarborg.policy",
     "waarborg.audit",
@@ -243,6 +245,10 @@ else:
 EMAIL_TIMEOUT = 30
 # The address people reach this server at, for links in mail (the confirmation of a request).
 WAARBORG_PUBLIC_URL = (env_str("WAARBORG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# Background tasks (carrying out rights requests) wait in a table of this database; `waarborg
+# worker` runs them (docs/rights.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,

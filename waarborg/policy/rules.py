@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Text
 from waarborg.policy.checks import covered
-from waarborg.policy.schema import Policy, Purpose
+from waarborg.policy.schema import I18n, Policy, Purpose, System
 
 
 def actor_purposes(policy: Policy, actor: Actor) -> set[str]:
@@ -29,8 +29,12 @@ def personal_purposes(policy: Policy) -> dict[str, Purpose]:
 
 
 def actor_personal_purposes(policy: Policy, actor: Actor) -> set[str]:
-    """The actor's purposes that may use one person's data."""
-    return actor_purposes(policy, actor) & set(personal_purposes(policy))
+    """The actor's purposes that may use one person's data (answering requests only for the
+    jobs that carry them out)."""
+    mine = actor_purposes(policy, actor) & set(personal_purposes(policy))
+    if actor.kind == "job":
+        return mine
+    return {p for p in mine if not policy.purposes[p].data_subject_requests}
 
 
 def actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
@@ -50,11 +54,21 @@ def outside_reason(actor: Actor) -> str:
 
 def purpose_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
     """Why ``actor`` may use no one's data for ``purpose``, decided without looking at anyone:
-    ``actor_refusal``, or ``aggregate_only``; "" when it may."""
+    ``actor_refusal``, ``aggregate_only``, or ``requests_only`` (the purpose of answering
+    requests, for anyone but the job carrying one out); "" when it may."""
+    if purpose in policy.purposes and policy.purposes[purpose].data_subject_requests:
+        # A job acts for no role or token: carrying out a request is what it is for. Anyone
+        # else holding the purpose (a token filing requests) would otherwise read by it.
+        return "" if actor.kind == "job" else "requests_only"
     reason = actor_refusal(policy, actor, purpose)
     if not reason and policy.purposes[purpose].aggregate_only:
         return "aggregate_only"
     return reason
+
+
+def requests_purpose(policy: Policy) -> str:
+    """The purpose under which requests are carried out (CMS: ``rights``), or ""."""
+    return next((k for k, p in policy.purposes.items() if p.data_subject_requests), "")
 
 
 def decides_objections(policy: Policy, actor: Actor) -> bool:
@@ -65,6 +79,15 @@ def decides_objections(policy: Policy, actor: Actor) -> bool:
 
 def purpose_covers_field(policy: Policy, spec: Purpose, field: str) -> bool:
     return field in policy.fields and covered(spec.categories, policy.fields[field].category)
+
+
+def purpose_reads_field(policy: Policy, spec: Purpose, field: str) -> bool:
+    """Whether a read for ``spec`` shows ``field``: what the purpose covers, and every field
+    when it answers a person's own request (access covers all their data, Art. 15). Writes
+    stay limited to what a purpose covers (``fields_outside``)."""
+    if spec.data_subject_requests:
+        return field in policy.fields
+    return purpose_covers_field(policy, spec, field)
 
 
 def fields_outside(policy: Policy, actor: Actor, fields: Iterable[str]) -> list[str]:
@@ -84,7 +107,22 @@ REASONS: dict[str, Text] = {
     "role_not_permitted": _("Your role may not use data for this purpose."),
     "scope_not_permitted": _("This system may not use data for this purpose."),
     "aggregate_only": _("This purpose uses aggregated data only, never one person's data."),
+    "requests_only": _(
+        "Under this purpose only the carrying out of a person's own request reads their data."
+    ),
 }
+
+
+VAULT_SYSTEM = System(
+    connector="vault",
+    name=I18n(nl="Klantgegevens (kluis)", en="Customer data (vault)"),
+)
+
+
+def policy_systems(policy: Policy) -> dict[str, System]:
+    """The systems a request is carried out in, in the policy's order; the vault alone when the
+    policy lists none."""
+    return dict(policy.systems) if policy.systems else {"vault": VAULT_SYSTEM}
 
 
 def keeps_registers(policy: Policy, actor: Actor) -> bool:
