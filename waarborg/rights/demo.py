@@ -22,6 +22,7 @@ from waarborg.rights.services import (
     request_refuse,
     requests_lapse,
 )
+from waarborg.rights.steps import request_advance
 from waarborg.vault.index import email_index
 from waarborg.vault.selectors import subject_ids_by_email
 from waarborg.vault.services import subject_create
@@ -32,16 +33,20 @@ DOMAIN = "demo-requests.example.nl"
 PLAN: list[tuple[str, bool, list[str], str, tuple[int, int] | None, str]] = [
     ("new", True, ["access"], "center", None, ""),
     ("nobody", False, ["erasure"], "api", None, ""),
-    ("calm", True, ["access", "portability"], "center", (24, 30), "confirm"),
-    ("week", True, ["erasure"], "center", (3, 7), "confirm"),
-    ("soon", True, ["objection"], "email", (0, 2), "confirm"),
+    ("answered", True, ["access", "portability"], "center", (20, 26), "answer"),
+    # A rectification waits for a privacy officer to apply it, so these stay in the queue (at
+    # their marks) even with `waarborg worker` running.
+    ("calm", True, ["rectification"], "center", (24, 30), "confirm"),
+    ("week", True, ["rectification", "erasure"], "center", (3, 7), "confirm"),
+    ("soon", True, ["rectification", "objection"], "email", (0, 2), "confirm"),
     ("late", True, ["rectification"], "center", (-9, -2), "confirm"),
     ("unclear", True, ["unclear"], "email", (25, 29), "confirm"),
-    ("extended", True, ["restriction"], "center", (8, 14), "extend"),
+    ("extended", True, ["rectification", "restriction"], "center", (8, 14), "extend"),
     ("refused", True, ["access"], "api", (20, 28), "refuse"),
     ("lapsed", False, ["objection"], "center", (17, 20), "lapse"),
 ]
 WORDS = {
+    "calm": "My phone number is wrong: it is 06 9876 5432.",
     "late": "Mijn adres klopt niet meer: ik woon sinds maart op de Oudegracht 200 in Utrecht.",
     "unclear": "Ik wil niet meer dat jullie mij mailen en ik wil weten wat jullie van mij weten.",
 }
@@ -81,8 +86,13 @@ def _extend(request: Request) -> None:
     request_extend(actor=DEMO, reference=request.reference, reason=reason)
 
 
-def _refuse(request: Request) -> None:
+def _answer(request: Request) -> None:
+    """Confirmed and carried out at once, in this process (as `waarborg worker` would)."""
     _confirm(request)
+    request_advance(request_id=request.pk)
+
+
+def _refuse(request: Request) -> None:
     reasons = (
         "This is the twelfth identical request this month; we answered it on 3 and 17 November."
     )
@@ -92,6 +102,7 @@ def _refuse(request: Request) -> None:
 
 STEPS: dict[str, Callable[[Request], Any]] = {
     "confirm": _confirm,
+    "answer": _answer,
     "extend": _extend,
     "refuse": _refuse,
     "lapse": lambda request: requests_lapse(),
@@ -110,7 +121,7 @@ def demo_requests_seed() -> int:
         request = request_file(
             kinds=kinds,
             email=email,
-            language="en" if name in ("calm", "refused") else "nl",
+            language="en" if name in ("calm", "answered", "refused") else "nl",
             channel=channel,
             explanation=WORDS.get(name, ""),
             received_at=_received(days_left),

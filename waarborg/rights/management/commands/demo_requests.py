@@ -12,8 +12,8 @@ class Command(BaseCommand):
     help = (
         "Development only (refused unless WAARBORG_DEBUG=1): file demo data-subject requests, "
         "one in every state (awaiting confirmation, open with time, at 7 and 2 days left, late, "
-        "unclear, extended, refused, lapsed), through the rights services; their letters land "
-        "in var/mail/. Running it again adds nothing."
+        "unclear, extended, answered, refused, lapsed), through the rights services; their letters "
+        "land in var/mail/. Running it again adds nothing."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
