@@ -103,7 +103,9 @@ def _mail_to(server: Server, address: str) -> str:
         for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             message = email.message_from_bytes(raw.strip(), policy=email_policy.default)
             if address in str(message.get("To", "")):
-                return str(message.get_body(preferencelist=("plain",)).get_content())
+                body = message.get_body(preferencelist=("plain",))
+                assert body is not None, raw[:300]
+                return str(body.get_content())
     raise AssertionError(f"no mail to {address} in {folder}")
 
 
