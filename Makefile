@@ -62,9 +62,11 @@ serve: install var/dev.kek
 	@echo "  staff console:      http://127.0.0.1:8000/console/ (requests: /console/requests)"
 	@echo "  API docs:           http://127.0.0.1:8000/api/docs"
 	@echo "  mail:               written to var/mail/, not sent (set WAARBORG_SMTP_URL to send)"
+	@echo "  worker:             waarborg worker, in the background: carries out confirmed requests"
 	@$(DEV_ENV) $(BIN)/waarborg demo_access
 	@echo ""
-	$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/waarborg worker --every 10 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+		$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000
 
 lint: install
 	$(BIN)/ruff check .

@@ -34,6 +34,7 @@ TARGETS = {
     "gate.*.gate_fields": 2.0,
     "gate.*.gate_subjects.newsletter": 1.5,
     "gate.*.audience_iter.*": 1.5,
+    "rights.access_export": 3.0,
 }
 
 

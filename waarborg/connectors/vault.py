@@ -24,7 +24,7 @@ class VaultConnector:
                 return Retrieved()  # nothing on file any more: nothing to hand over
             raise ConnectorError(f"vault refused: {held.reason}", retry=False)
         return Retrieved(
-            rows=[{"field": k, "value": v} for k, v in held.values.items()],
+            rows=[{"field": k, "value": v} for k, v in held.data.items()],
             documents=_documents(held),
         )
 
@@ -61,7 +61,7 @@ def _documents(held: Holding) -> dict[str, Any]:
         },
         "events": held.events,
         "acceptances": held.acceptances,
-        "access_log": held.access_log,  # JSON text
+        "access_log": held.access_log,  # CSV, as the database wrote it
         "access_summary": held.access_summary,
         "access_recent": [{**e, "at": e["at"].isoformat()} for e in held.access_recent],
     }

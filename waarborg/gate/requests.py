@@ -6,6 +6,9 @@ with an entry of their own."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,8 +29,8 @@ from waarborg.vault.sealed import blob_seal
 # Who read, as the person is told: a staff member as "staff" (the person is owed what was done
 # with their data, when and why, not which employee did it: CJEU C-579/21), a system or job by
 # its name.
-_WHO_PG = "CASE WHEN actor LIKE 'staff:%%' THEN 'staff' ELSE actor END"
-_WHO_SQLITE = "CASE WHEN actor LIKE 'staff:%' THEN 'staff' ELSE actor END"
+# (``%%``: a literal % in SQL that is given parameters.)
+_WHO = "CASE WHEN actor LIKE 'staff:%%' THEN 'staff' ELSE actor END"
 RECENT = 100  # entries of the access log shown one by one on the readable page
 
 
@@ -40,10 +43,10 @@ class Holding:
     created_at: datetime
     restricted_at: datetime | None
     held_until: date | None
-    values: dict[str, str]  # every field on file, in the policy's order
+    data: dict[str, str]  # every value on file, by field, in the policy's order
     events: list[dict[str, Any]]  # consents and objections, oldest first, with their proof
     acceptances: list[dict[str, Any]]  # versions of the statement accepted
-    access_log: str  # every entry about the person, oldest first: a JSON array
+    access_log: bytes  # every entry about the person, oldest first: CSV
     access_summary: list[dict[str, Any]]  # the log grouped by who, purpose, action and decision
     access_recent: list[dict[str, Any]]  # the newest entries, newest first
 
@@ -75,7 +78,7 @@ def gate_request_holding(*, actor: Actor, subject_id: UUID) -> Holding | Refused
         created_at=subject.created_at,
         restricted_at=subject.restricted_at,
         held_until=subject.held_until,
-        values=read.fields,
+        data=read.fields,
         events=events,
         acceptances=_acceptances(subject_id),
         access_log=_access_log(subject_id),
@@ -122,38 +125,40 @@ def _acceptances(subject_id: UUID) -> list[dict[str, Any]]:
     ]
 
 
-def _access_log(subject_id: UUID) -> str:
-    """Every audit entry about the person as one JSON array, built by the database: a person
-    with a hundred thousand entries gets them all without each becoming a Python object."""
+LOG_COLUMNS = ("at", "who", "purpose", "action", "fields", "decision", "reason")
+
+
+def _access_log(subject_id: UUID) -> bytes:
+    """Every audit entry about the person, oldest first, as CSV. On PostgreSQL the database
+    writes it (COPY): a person with a hundred thousand entries gets them all without each
+    becoming a Python object (about three times faster than building JSON in SQL)."""
     table = AuditEntry._meta.db_table
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT coalesce(json_agg(json_build_object("  # noqa: S608 - our own table name
-            "'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
-            f"'who', {_WHO_PG}, 'purpose', purpose, 'action', action, 'fields', fields, "
-            "'decision', decision, 'reason', reason) ORDER BY id), '[]')::text "
-            f"FROM {table} WHERE subject_id = %s"
+        query = (
+            f"COPY (SELECT at, {_WHO} AS who, purpose, action, "  # noqa: S608
+            f"fields, decision, reason FROM {table} WHERE subject_id = %s ORDER BY id) "
+            "TO STDOUT WITH (FORMAT csv, HEADER)"
         )
-        params: list[Any] = [subject_id]
-    else:
-        sql = (
-            "SELECT coalesce(json_group_array(json_object("  # noqa: S608 - our own table
-            "'at', strftime('%Y-%m-%dT%H:%M:%fZ', at), "
-            f"'who', {_WHO_SQLITE}, 'purpose', purpose, 'action', action, "
-            "'fields', json(fields), 'decision', decision, 'reason', reason)), '[]') "
-            f"FROM (SELECT * FROM {table} WHERE subject_id = ? ORDER BY id)"
+        with connection.cursor() as cursor:
+            raw: Any = cursor.cursor  # the driver's cursor: Django's wrapper has no COPY
+            with raw.copy(query, [subject_id]) as copy:
+                return b"".join(bytes(chunk) for chunk in copy)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(LOG_COLUMNS)
+    rows = AuditEntry.objects.filter(subject_id=subject_id).order_by("id")
+    for at, actor, purpose, action, fields, decision, reason in rows.values_list(
+        "at", "actor", "purpose", "action", "fields", "decision", "reason"
+    ).iterator(chunk_size=2000):
+        who = "staff" if actor.startswith("staff:") else actor
+        writer.writerow(
+            [at.isoformat(), who, purpose, action, json.dumps(fields), decision, reason]
         )
-        params = [subject_id.hex]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.cursor.execute(sql, params)  # the raw cursor: the SQL holds a literal %
-        else:
-            cursor.execute(sql, params)
-        return str(cursor.fetchone()[0])
+    return out.getvalue().encode("utf-8")
 
 
 def _access_summary(subject_id: UUID) -> list[dict[str, Any]]:
-    who = _WHO_PG if connection.vendor == "postgresql" else _WHO_SQLITE.replace("%", "%%")
+    who = _WHO
     sql = (
         f"SELECT {who} AS who, purpose, action, decision, count(*), min(at), max(at) "  # noqa: S608
         f"FROM {AuditEntry._meta.db_table} WHERE subject_id = %s "

@@ -65,19 +65,19 @@ def payload_seal(step: Step, got: Retrieved) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as pack:
         pack.writestr("rows.json", json.dumps(got.rows, ensure_ascii=False))
         pack.writestr("documents.json", json.dumps(documents, ensure_ascii=False))
-        pack.writestr("access_log.json", got.documents.get("access_log", "[]"))
+        pack.writestr("access_log.csv", got.documents.get("access_log", b""))
     return gate_blob_seal(data=buffer.getvalue(), label=payload_label(step.pk))
 
 
 def payload_open(step: Step) -> tuple[list[dict[str, Any]], dict[str, Any], bytes]:
-    """(rows, documents, the access log's JSON) of a retrieve step."""
+    """(rows, documents, the access log as CSV) of a retrieve step."""
     if step.payload is None:
-        return [], {}, b"[]"
+        return [], {}, b""
     data = gate_blob_open(sealed=bytes(step.payload), label=payload_label(step.pk))
     with zipfile.ZipFile(io.BytesIO(data)) as pack:
         rows = json.loads(pack.read("rows.json"))
         documents = json.loads(pack.read("documents.json"))
-        return rows, documents, pack.read("access_log.json")
+        return rows, documents, pack.read("access_log.csv")
 
 
 def _retrieve(step: Step) -> None:

@@ -2,7 +2,7 @@
 
 One zip per request: ``index.html``, a page to read (in the request's language) with the data,
 the Art. 15(1)(a)-(h) information from the policy, the consent and objection history and who
-accessed the data; ``data.json`` with the same for a machine and ``access_log.json`` with every
+accessed the data; ``data.json`` with the same for a machine and ``access_log.csv`` with every
 entry of the log; for portability ``portability.json`` and CSV files of what the person provided
 and what was observed under consent or contract. The archive is sealed in the database until it
 is downloaded, once, through the link in the answer (valid 7 days); then it is emptied."""
@@ -54,7 +54,7 @@ class Part:
 def export_archive(request: Request, retrieves: list[Step]) -> bytes:
     """The zip for ``request`` from what its retrieve steps handed over."""
     parts = {s.system: Part(*payload_open(s)) for s in retrieves if s.status == Step.Status.DONE}
-    vault = parts.pop(vault_key(), Part([], {}, b"[]"))
+    vault = parts.pop(vault_key(), Part([], {}, b""))
     failed = [s.system for s in retrieves if s.status == Step.Status.FAILED]
     kinds = set(request.kinds)
     policy = policy_current().policy
@@ -67,7 +67,7 @@ def export_archive(request: Request, retrieves: list[Step]) -> bytes:
         if Request.Kind.ACCESS in kinds:
             data = _data(request, policy, vault, values, parts)
             zf.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=1))
-            zf.writestr("access_log.json", vault.log, compresslevel=1)
+            zf.writestr("access_log.csv", vault.log, compresslevel=1)
         if Request.Kind.PORTABILITY in kinds:
             _portability(zf, policy, vault, values, parts)
     return buffer.getvalue()
@@ -183,7 +183,7 @@ def _data(
         ],
         "events": docs.get("events", []),
         "acceptances": docs.get("acceptances", []),
-        "access_log": "access_log.json",
+        "access_log": "access_log.csv",
         "other_systems": {k: p.rows for k, p in others.items()},
     }
 
@@ -311,3 +311,17 @@ def exports_expire(*, now: datetime | None = None) -> int:
         created_at__lt=now - timedelta(days=2 * EXPORT_DAYS),
     )
     return stale.update(archive=None, code_digest="") + unsent.update(archive=None)
+
+
+def export_downloadable(*, reference: str, code: str) -> bool:
+    """Whether the link still works (without using it): for the page that offers the download
+    behind a button, since mail scanners open links."""
+    export = Export.objects.filter(request__reference=reference_clean(reference)).first()
+    return bool(
+        export is not None
+        and export.archive is not None
+        and export.code_digest
+        and export.expires_at is not None
+        and export.expires_at > timezone.now()
+        and hmac.compare_digest(export.code_digest, code_digest(code))
+    )

@@ -197,7 +197,16 @@ def planted_package(tmp_path: Path) -> Path:
         "waarborg/cli.py": "from waarborg.vault.keys import *\n",
         **{
             f"waarborg/{app}/__init__.py": ""
-            for app in ("api", "console", "center", "access", "audit", "rights", "intake")
+            for app in (
+                "api",
+                "console",
+                "center",
+                "access",
+                "audit",
+                "rights",
+                "intake",
+                "connectors",
+            )
         },
         **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
         "waarborg/reports/__init__.py": "",

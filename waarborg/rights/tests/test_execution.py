@@ -3,6 +3,7 @@ background, to the letter the person receives."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -35,8 +36,9 @@ def test_access_mails_a_link_to_a_zip_with_the_data_its_purposes_history_and_acc
     assert "Statutory bookkeeping" in page and "Autoriteit Persoonsgegevens" in page
     data = json.loads(archive.read("data.json"))
     assert data["values"]["iban"] == "NL91ABNA0417164300"
-    log = json.loads(archive.read("access_log.json"))
+    log = list(csv.DictReader(io.StringIO(archive.read("access_log.csv").decode())))
     assert {"subject.create", "gate.read"} <= {e["action"] for e in log}
+    assert {e["who"] for e in log} >= {"system:signup-form", "job:rights_steps"}
     with pytest.raises(Refusal) as again:
         export_download(reference=reference, code=code)
     assert again.value.code == "bad_link"
