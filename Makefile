@@ -53,11 +53,13 @@ serve: install var/dev.kek
 	$(DEV_ENV) $(BIN)/waarborg migrate --noinput -v0
 	$(DEV_ENV) $(BIN)/waarborg policy apply
 	$(DEV_ENV) $(BIN)/waarborg demo --customers 250
+	$(DEV_ENV) $(BIN)/waarborg demo_requests
 	@echo ""
 	@echo "waarborg is running (development mode, SQLite in var/):"
 	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"
 	@echo "  versions:           http://127.0.0.1:8000/privacy/versions"
-	@echo "  staff console:      http://127.0.0.1:8000/console/"
+	@echo "  privacy center:     http://127.0.0.1:8000/privacy/center"
+	@echo "  staff console:      http://127.0.0.1:8000/console/ (requests: /console/requests)"
 	@echo "  API docs:           http://127.0.0.1:8000/api/docs"
 	@echo "  mail:               written to var/mail/, not sent (set WAARBORG_SMTP_URL to send)"
 	@echo "  worker:             waarborg worker, in the background: carries out confirmed requests"

@@ -13,9 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from waarborg.core.errors import Text
+from waarborg.core.i18n import current_language
 from waarborg.gate.trail import TrailEntry
 from waarborg.gate.words import ACTIONS, words
-from waarborg.rights.models import Letter, Request
+from waarborg.policy.selectors import policy_current
+from waarborg.rights.models import Letter, Request, Step
 from waarborg.rights.selectors import Queued, days_left
 
 LANGUAGES: dict[str, Text] = {"nl": gettext_lazy("Dutch"), "en": gettext_lazy("English")}
@@ -101,6 +103,29 @@ def letter_rows(letters: Iterable[Letter]) -> list[dict[str, Any]]:
             "sent": letter.sent_at,
         }
         for letter in letters
+    ]
+
+
+STEP_TONES = {"done": "ok", "failed": "bad", "waiting": "warn"}
+
+
+def step_rows(steps: Iterable[Step]) -> list[dict[str, Any]]:
+    """Each step: which right, what, in which system (by its policy name), how far."""
+    systems = policy_current().policy.systems
+    lang = current_language()
+    return [
+        {
+            "position": s.position,
+            "right": _label(Request.Kind, s.right) if s.right else "",
+            "action": _label(Step.Action, s.action),
+            "system": systems[s.system].name.get(lang) if s.system in systems else s.system,
+            "status": _label(Step.Status, s.status),
+            "tone": STEP_TONES.get(s.status, "muted"),
+            "attempts": s.attempts,
+            "finished": s.finished_at,
+            "error": s.error,
+        }
+        for s in steps
     ]
 
 

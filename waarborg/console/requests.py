@@ -22,6 +22,7 @@ from waarborg.console.request_rows import (
     letter_rows,
     queue_rows,
     request_row,
+    step_rows,
     text_rows,
     trail_rows,
 )
@@ -39,6 +40,7 @@ from waarborg.rights.selectors import (
     request_get,
     request_letters,
     request_queue,
+    request_steps,
 )
 from waarborg.rights.services import request_classify, request_extend, request_refuse
 
@@ -123,6 +125,7 @@ def _render(
         "r": request_row(found),
         "decisions": request_decisions(request=found),
         "letters": letter_rows(request_letters(request=found)),
+        "steps": step_rows(request_steps(request=found)),
         "trail": trail_rows(
             gate_request_trail(actor=actor, reference=found.reference, subject_id=found.subject_id)
         ),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from waarborg.rights.codes import code_digest, reference_clean
 from waarborg.rights.deadlines import extended_date
-from waarborg.rights.models import Letter, Request
+from waarborg.rights.models import Letter, Request, Step
 
 # Days left at which the console marks a request (issue 11: 7 and 2 days).
 WARN_DAYS = (7, 2)
@@ -173,3 +173,8 @@ def request_decisions(*, request: Request, today: date | None = None) -> Decisio
         extended_to=extended_date(timezone.localdate(request.received_at)),
         refuse=unclosed,
     )
+
+
+def request_steps(*, request: Request) -> list[Step]:
+    """How ``request`` is carried out: its steps in order, with their state (never a payload)."""
+    return list(Step.objects.filter(request=request).defer("payload").order_by("position"))
