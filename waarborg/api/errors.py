@@ -30,6 +30,7 @@ STATUS = {
     "role_not_permitted": 403,
     "scope_not_permitted": 403,
     "aggregate_only": 403,
+    "requests_only": 403,
     # data-subject requests (waarborg.rights)
     "request_closed": 409,
     "already_extended": 409,

@@ -37,6 +37,14 @@ ACTIONS: dict[str, Text] = {
     "token.revoke": _("Revoked an API token"),
     "staff.create": _("Created a staff account"),
     "keys.rotate": _("Rotated the encryption keys"),
+    "rights.lookup": _("Looked up whether a requester's address is on file"),
+    "rights.file": _("Request received"),
+    "rights.confirm": _("Request confirmed by the requester"),
+    "rights.classify": _("Said which right the request is about"),
+    "rights.extend": _("Extended the deadline"),
+    "rights.refuse": _("Refused the request"),
+    "rights.lapse": _("Closed: not confirmed in time"),
+    "rights.read": _("Opened the requester's address and words"),
 }
 
 EVENTS: dict[str, Text] = {

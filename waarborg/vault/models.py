@@ -24,6 +24,9 @@ class Subject(models.Model):
     updated_at = models.DateTimeField()
     restricted_at = models.DateTimeField(null=True)
     erased_at = models.DateTimeField(null=True)
+    # Erased but for what the law makes us keep (Art. 17(3)(b)): those values stay, restricted,
+    # until this day; then the rest goes too (``services.subject_erase_held``).
+    held_until = models.DateField(null=True)
 
     PERSONAL = {
         "values": "policy.fields",
@@ -40,6 +43,7 @@ class Subject(models.Model):
         "updated_at",
         "restricted_at",
         "erased_at",
+        "held_until",
     }
 
     class Meta:

@@ -49,8 +49,15 @@ def _customer(fields: dict[str, str]) -> str:
 
 
 def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
+    """A token reads a customer for a purpose it holds, unless the purpose is for totals only or
+    answers requests (CMS: ``rights``; only the jobs carrying out a request read under it)."""
     spec = policy.purposes[purpose]
-    return purpose in scopes and "customer" in spec.subject_kinds and not spec.aggregate_only
+    return (
+        purpose in scopes
+        and "customer" in spec.subject_kinds
+        and not spec.aggregate_only
+        and not spec.data_subject_requests
+    )
 
 
 def _objectable(policy: Policy, purpose: str) -> bool:

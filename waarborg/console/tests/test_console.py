@@ -14,6 +14,7 @@ from waarborg.console import urls as console_urls
 from waarborg.core.actors import Actor
 from waarborg.policy.rules import actor_purposes
 from waarborg.policy.selectors import policy_current
+from waarborg.rights.services import request_file
 from waarborg.vault.services import subject_create
 
 pytestmark = pytest.mark.django_db
@@ -134,11 +135,18 @@ def _url_names() -> list[str]:
 PUBLIC = {"login", "logout", "verify", "enrol"}  # the last two: tested in test_mfa.py
 # Pages of one invoice or batch: their access is tested in waarborg/billing/tests/test_console.py.
 ONE_ITEM = {"invoice", "handover", "handover_approve", "handover_export"}
+OFFICER_ONLY = {"register", "requests", "request"}
+# Pages of one request (test_requests.py has the rest): their arguments and method. Sent empty,
+# a decision is refused in words (400) for the officer and refused outright (403) for others.
+REQUEST_PAGES = {"request": "get", "classify": "post", "extend": "post", "refuse": "post"}
 
 
 def test_every_console_page_answers_for_every_role_as_the_policy_says():
     policy = policy_current().policy
     subject_id = _customer()
+    reference = request_file(
+        kinds=["access"], email=FIELDS["email"], language="nl", channel="center"
+    ).reference
     failures = []
     for role in [*policy.roles, None]:
         client = _login(role)
@@ -162,12 +170,16 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
                         failures.append((role, name, purpose, expected, got))
                 continue
             expected = 200 if allowed else 403
-            keeper = bool(role and policy.roles[role].decides_objections)
-            if name in ("register", "disclosures"):  # the registers: their keeper only
-                expected = 200 if keeper else 403
+            officer = bool(role and policy.roles[role].decides_objections)
+            if name in OFFICER_ONLY or name == "disclosures":  # the registers, the requests
+                expected = 200 if officer else 403
             if name in ("invoices", "handovers"):
                 expected = 200 if "invoicing" in allowed else 403
-            got = client.get(reverse(f"console:{name}")).status_code
+            method = REQUEST_PAGES.get(name, "get")
+            args = [reference] if name in REQUEST_PAGES else []
+            if method == "post":  # a decision: refused unless the role decides requests
+                expected = 400 if officer else 403
+            got = getattr(client, method)(reverse(f"console:{name}", args=args)).status_code
             if got != expected:
                 failures.append((role, name, "", expected, got))
         client.logout()
@@ -180,6 +192,8 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
         "invoices",
         "handovers",
         "disclosures",
+        *OFFICER_ONLY,
+        *REQUEST_PAGES,
     }
 
 
