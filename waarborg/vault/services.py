@@ -25,10 +25,18 @@ from waarborg.policy.models import PolicyVersion
 from waarborg.policy.rules import REASONS, actor_refusal, fields_outside
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import keys
-from waarborg.vault.envelope import NOTE_PREFIX, envelope_seal, value_aad
-from waarborg.vault.erasures import SHREDDED, ErasureRecord, erasure_record, subject_shred
+from waarborg.vault.envelope import envelope_seal, value_aad
+from waarborg.vault.erasures import (
+    HELD,
+    SHREDDED,
+    ErasureRecord,
+    erasure_record,
+    subject_hold_only,
+    subject_notes_clear,
+    subject_shred,
+)
 from waarborg.vault.index import email_index, phone_index
-from waarborg.vault.models import Acceptance, PurposeEvent, PurposeState, Subject
+from waarborg.vault.models import Acceptance, Subject
 from waarborg.vault.validation import InvalidFields, fields_clean
 
 logger = logging.getLogger("waarborg.vault")
@@ -226,28 +234,27 @@ def subject_erase_held(
     those stay restricted, only stored, until ``held_until`` (Art. 17(3)(b), 18). The notes
     about the person (an objection's words, compelling grounds) go with the rest. The data key
     stays for the kept values; ``subject_erase`` destroys it once the hold ends. Returns the
-    fields erased now; called again, it erases nothing more."""
+    fields erased now; called again, it erases nothing more. Like ``subject_erase`` it is
+    recorded in the erasure ledger before it commits, with what was kept and until when, so a
+    restored backup erases the rest again and keeps the books."""
     with transaction.atomic():
         subject = subject_locked(subject_id)
-        gone = [f for f in subject.values if f not in keep]
-        subject.values = {f: v for f, v in subject.values.items() if f in keep}
-        if "email" not in subject.values:
-            subject.email_index = None
-        if "phone" not in subject.values:
-            subject.phone_index = None
-        subject.restricted_at = subject.restricted_at or timezone.now()
-        subject.held_until = held_until
-        subject.save(
-            update_fields=["values", "email_index", "phone_index", "restricted_at", "held_until"]
-        )
-        PurposeEvent.objects.filter(subject=subject, note__startswith=NOTE_PREFIX).update(note="")
-        PurposeState.objects.filter(subject=subject).exclude(compelling_grounds="").update(
-            compelling_grounds=""
-        )
+        gone = subject_hold_only(subject, keep, held_until)
+        subject.save(update_fields=HELD)
+        subject_notes_clear(subject)
         detail = {"reason": reason, "kept": sorted(subject.values), "until": held_until.isoformat()}
-        audit_record(
+        entry = audit_entry(
             actor=actor, action="subject.erase", subject_id=subject.id, fields=gone, detail=detail
         )
+        audit_record_many([entry])
+        record = ErasureRecord(
+            subject.id, timezone.now(), entry.id, tuple(sorted(subject.values)), held_until
+        )
+        try:
+            erasure_record(record)
+        except OSError as exc:
+            logger.error("the erasure ledger cannot be written: %s", exc)
+            raise VaultError("ledger_unavailable", LEDGER_UNAVAILABLE) from None
     return gone
 
 

@@ -60,6 +60,11 @@ def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
     )
 
 
+def _direct_marketing(policy: Policy, purpose: str) -> bool:
+    spec = policy.purposes[purpose]
+    return spec.consent is not None and spec.consent.direct_marketing
+
+
 def _objectable(policy: Policy, purpose: str) -> bool:
     spec = policy.purposes[purpose]
     marketing = spec.consent is not None and spec.consent.direct_marketing
@@ -97,6 +102,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: (
         200 if any(_objectable(p, x) for x in s) else 403
+    ),
+    # soft opt-in: for the token's own purpose, and only a direct-marketing one (422 otherwise)
+    ("post", "/api/v1/subjects/{subject_id}/soft-opt-ins"): lambda p, s, q: (
+        403 if q not in s else (201 if _direct_marketing(p, q) else 422)
     ),
     ("get", "/api/v1/policy"): lambda p, s, q: 200,
     ("post", "/api/v1/subjects/{subject_id}/acceptances"): lambda p, s, q: (
@@ -142,6 +151,11 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
             "channel": "web",
         },
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
+        "/api/v1/subjects/{subject_id}/soft-opt-ins": {
+            "purpose": purpose,
+            "similar_products": True,
+            "opt_out_offered": True,
+        },
         "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
         "/api/v1/subjects/lookup": {"email": A["email"], "purpose": purpose},
         "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
