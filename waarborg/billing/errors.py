@@ -11,6 +11,9 @@ MESSAGES: dict[str, Text] = {
     "no_lines": _("An invoice needs at least one line."),
     "vat_rate_unknown": _("The VAT rate must be 21, 9 or 0 percent."),
     "amount_invalid": _("Amounts are whole cents, greater than zero."),
+    "date_out_of_range": _(
+        "The date must lie within a year of today (invoices) and not before the invoice (payments)."
+    ),
     "already_settled": _("This invoice has been paid in full already."),
     "overpayment": _("This payment is more than what is still open on the invoice."),
     "handover_not_found": _("There is no handover batch with this id."),

@@ -43,9 +43,8 @@ def invoice_customer(*, actor: Actor, invoice: Invoice) -> dict[str, str] | Refu
 
 
 def handovers_recent(*, limit: int = 50) -> list[Handover]:
-    return list(Handover.objects.prefetch_related("claims__invoice").order_by("-selected_at"))[
-        :limit
-    ]
+    latest = Handover.objects.prefetch_related("claims__invoice").order_by("-selected_at")
+    return list(latest[:limit])
 
 
 def handover_get(*, handover_id: UUID) -> Handover | None:

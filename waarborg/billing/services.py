@@ -50,6 +50,15 @@ def _lines_clean(lines: list[Line]) -> None:
             raise refusal("amount_invalid")
 
 
+def _date_check(day: date, *, earliest: date | None = None) -> None:
+    """An invoice is dated within a year of today and a payment not before its invoice, nor in
+    the future: a stray year would open a new numbering series (or overflow the due date)."""
+    today = timezone.localdate()
+    low = max(earliest or date.min, today - timedelta(days=366))
+    if not low <= day <= today + timedelta(days=366):
+        raise refusal("date_out_of_range")
+
+
 def invoice_create(
     *,
     actor: Actor,
@@ -66,6 +75,7 @@ def invoice_create(
     if not decision.allowed:
         raise Refusal(decision.reason, decision.message or REASONS.get(decision.reason, ""))
     issued = issued_on or timezone.localdate()
+    _date_check(issued)
     product = Subject.objects.values_list("product", flat=True).get(id=subject_id)
     nets = [(line.quantity * line.unit_cents, line.vat_rate) for line in lines]
     totals = vat_totals(lines=nets)
@@ -121,6 +131,7 @@ def payment_register(
             raise refusal("already_settled")
         if amount_cents > invoice.outstanding_cents:
             raise refusal("overpayment")
+        _date_check(paid_on, earliest=invoice.issued_on)
         payment = Payment.objects.create(
             invoice=invoice,
             amount_cents=amount_cents,

@@ -184,6 +184,6 @@ def unsubscribe_withdraw(*, token: str, source: str = ONE_CLICK) -> str:
             source=source,
         )
     except Refusal as refusal:
-        if refusal.code != "not_found":
+        if refusal.code not in ("not_found", "erased"):  # nobody left to mail: nothing to stop
             raise
     return purpose

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,6 +28,7 @@ from waarborg.consent.optin import (
 from waarborg.consent.texts import consent_text
 from waarborg.consent.unsubscribe import unsubscribe_token, unsubscribe_token_read
 from waarborg.core.clients import client_address
+from waarborg.core.counters import counter_add
 from waarborg.core.errors import Refusal
 from waarborg.core.i18n import Lang, request_language
 from waarborg.policy.schema import localized
@@ -44,9 +44,7 @@ def _purpose_name(purpose: str, lang: str) -> str:
 def _over_limit(request: HttpRequest) -> bool:
     """A fixed window per client address: each sign-up sends a mail, so it is rationed."""
     key = f"rate:subscribe:{client_address(request)}:{int(time.time() // 60)}"
-    if cache.add(key, 1, 61):
-        return False
-    return int(cache.incr(key)) > SIGNUPS_PER_MINUTE
+    return counter_add(key, ttl=61) > SIGNUPS_PER_MINUTE
 
 
 def _site(request: HttpRequest, embed: bool) -> str:

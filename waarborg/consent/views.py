@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -33,6 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from waarborg.consent.banner import CONSENT_COOKIE, RENEW_MONTHS, banner_current
 from waarborg.consent.services import Choice, cookie_choice_record
 from waarborg.core.clients import client_address
+from waarborg.core.counters import counter_add
 from waarborg.core.errors import Refusal, Text
 from waarborg.core.i18n import Lang, request_language
 from waarborg.policy.selectors import policy_current
@@ -106,9 +106,7 @@ def _over_limit(request: HttpRequest) -> bool:
     """A fixed window per client address, counted in the cache every process shares."""
     window = int(time.time() // 60)
     key = f"rate:cookie-choice:{client_address(request)}:{window}"
-    if cache.add(key, 1, 61):
-        return False
-    return int(cache.incr(key)) > CHOICES_PER_MINUTE
+    return counter_add(key, ttl=61) > CHOICES_PER_MINUTE
 
 
 def _parse(request: HttpRequest, site: str) -> Choice | JsonResponse:

@@ -18,7 +18,7 @@ from waarborg.connectors.registry import connector_get
 from waarborg.connectors.vault import STEPS
 from waarborg.gate.request_writes import gate_request_lift, gate_request_object
 from waarborg.gate.requests import gate_blob_open, gate_blob_seal
-from waarborg.rights.models import Step
+from waarborg.rights.models import Export, Step
 from waarborg.rights.steps import step_done, step_locked
 
 T = TypeVar("T")
@@ -95,10 +95,24 @@ def _restrict(step: Step) -> None:
     _carry(step, work, lambda _: ({"restricted": True}, None), connector.local)
 
 
+def _forget_gathered(step: Step) -> None:
+    """What other requests of the person gathered (a retrieve step's copy, an archive not yet
+    downloaded) goes with the erasure: it is sealed under a shared key, not the person's own."""
+    others = Step.objects.filter(request__subject_id=step.request.subject_id).exclude(
+        request=step.request
+    )
+    others.exclude(payload=None).update(payload=None)
+    Export.objects.filter(request__subject_id=step.request.subject_id).exclude(
+        request=step.request
+    ).update(archive=None)
+
+
 def _erase(step: Step) -> None:
     connector = _connector(step)
 
     def finish(done: Any) -> Outcome:
+        if step.request.subject_id is not None:
+            _forget_gathered(step)
         until = done.until.isoformat() if done.until else None
         result = {"erased": done.count, "kept": done.kept, "ground": done.ground}
         return {**result, "reference": done.reference, "until": until}, None

@@ -1,8 +1,8 @@
 """How often requests may be filed: per e-mail address and per client, so the public forms and
 the mailbox cannot be used to flood a person (or us) with mail.
 
-Counted in the shared cache (a database table or Redis, as the API's limits and the login pauses
-are), so every server process sees one count. Keys are HMACs under the secret key: the cache
+Counted in the shared counters (waarborg/core/counters.py: a database table or Redis, as the
+API's limits and the login pauses are), so every server process sees one count. Keys are HMACs under the secret key: the cache
 never holds an address in a form that can be read or looked up."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.core.cache import cache
 
+from waarborg.core.counters import counter_add, counter_get
 from waarborg.rights import errors
 from waarborg.vault.validation import email_key
 
@@ -37,11 +37,9 @@ def filing_count(*, email: str, client: str = "") -> None:
     """Count one filing for ``email`` (and ``client``, the sender of a public form); refused
     (``rate_limited``, counting nothing) once either is at its limit for the day."""
     counters = _counters(email, client)
-    if any(cache.get(key, 0) >= limit for key, limit in counters):
+    if any(counter_get(key) >= limit for key, limit in counters):
         raise errors.rate_limited()
-    for key, _limit in counters:
-        cache.add(key, 0, WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, WINDOW)
+    # Counted in one atomic step each: two filings at once both count, so a burst of parallel
+    # filings can pass the limit by at most the number in flight, never forever.
+    if any(counter_add(key, ttl=WINDOW) > limit for key, limit in counters):
+        raise errors.rate_limited()

@@ -26,7 +26,7 @@ from waarborg.rights.deadlines import due_date, extended_date
 from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
-from waarborg.rights.models import Letter, Request
+from waarborg.rights.models import Letter, Request, Step
 from waarborg.rights.steps import steps_plan
 from waarborg.rights.validation import Filing, filing_clean, kinds_clean, text_clean
 
@@ -167,6 +167,8 @@ def request_refuse(*, actor: Actor, reference: str, grounds: str, reasons: str) 
         request.status, request.closed_at = Request.Status.REFUSED, timezone.now()
         request.refusal_grounds, request.refusal_reasons = grounds, sealed["refusal_reasons"]
         request.save(update_fields=["status", "closed_at", "refusal_grounds", "refusal_reasons"])
+        # What its steps gathered about the person is not handed over now: it goes at once.
+        Step.objects.filter(request=request).exclude(payload=None).update(payload=None)
         _audit(actor, request, "rights.refuse", grounds=grounds)
         letter_prepare(request=request, kind=Letter.Kind.REFUSAL)
     return request
