@@ -2,8 +2,8 @@
 the mailbox cannot be used to flood a person (or us) with mail.
 
 Counted in the shared counters (waarborg/core/counters.py: a database table or Redis, as the
-API's limits and the login pauses are), so every server process sees one count. Keys are HMACs under the secret key: the cache
-never holds an address in a form that can be read or looked up."""
+API's limits and the login pauses are), so every server process sees one count. Keys are HMACs
+under the secret key: the cache never holds an address in a form that can be read or looked up."""
 
 from __future__ import annotations
 
