@@ -1,0 +1,121 @@
+"""Retiring data whose retention period ended (``waarborg retention sweep``), many subjects in
+one transaction.
+
+The retention layer decides, per subject, which policy categories are still held by a purpose
+whose period has not ended; this module removes every field outside them. A subject nothing
+holds any more is crypto-shredded exactly as ``subject_erase`` does (data key, ciphertexts and
+blind indexes), with its audit entry and its record in the erasure ledger, so a restored backup
+erases them again. A subject that only a statutory hold keeps (bookkeeping, art. 52 AWR) loses
+every other field and is restricted: what remains is only stored, for the hold, never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import transaction
+
+from waarborg.audit.services import audit_entry, audit_record_many
+from waarborg.core.actors import Actor
+from waarborg.policy.checks import covered
+from waarborg.policy.selectors import policy_current
+from waarborg.vault.erasures import ERASE, ErasureRecord, _shred_rows, erasure_records
+from waarborg.vault.models import Subject
+
+REMOVE = "subject.fields_remove"
+_INDEXED = {"email": "email_index", "phone": "phone_index"}
+
+
+@dataclass(frozen=True)
+class Keep:
+    """What still holds a subject's data: the categories of purposes whose period runs, and
+    whether every one of them is a statutory hold (then the rest is restricted)."""
+
+    categories: frozenset[str]
+    hold_only: bool = False
+
+
+@dataclass(frozen=True)
+class Retired:
+    outcome: str  # "erased", "fields_removed", "unchanged", "already_erased", "absent"
+    fields: tuple[str, ...]
+
+
+def _removable(values: Mapping[str, object], keep: Keep) -> list[str]:
+    fields = policy_current().policy.fields
+    return sorted(
+        f
+        for f in values
+        if f not in fields or not covered(list(keep.categories), fields[f].category)
+    )
+
+
+def subjects_retire(
+    *,
+    actor: Actor,
+    keeps: Mapping[UUID, Keep],
+    reason: str,
+    detail: Mapping[str, str],
+    now: dt.datetime,
+) -> dict[UUID, Retired]:
+    """Remove what nothing holds any more, for each subject of ``keeps``, in one transaction
+    whose last step appends the erasures to the ledger (fsynced once for the batch)."""
+    done: dict[UUID, Retired] = {}
+    with transaction.atomic():
+        rows = Subject.objects.select_for_update().filter(id__in=list(keeps))
+        found = {s.id: s for s in rows.only("id", "values", "erased_at", "restricted_at")}
+        erased: list[Subject] = []
+        entries = []
+        for subject_id, keep in keeps.items():
+            subject = found.get(subject_id)
+            if subject is None or subject.erased_at is not None:
+                done[subject_id] = Retired("absent" if subject is None else "already_erased", ())
+                continue
+            why = {"reason": reason, **detail}
+            if not keep.categories:
+                fields = tuple(sorted(subject.values))
+                subject.erased_at = now
+                erased.append(subject)
+                entries.append(
+                    audit_entry(
+                        actor=actor,
+                        action=ERASE,
+                        subject_id=subject_id,
+                        fields=list(fields),
+                        detail=why,
+                    )
+                )
+                done[subject_id] = Retired("erased", fields)
+                continue
+            fields = tuple(_removable(subject.values, keep))
+            if fields or (keep.hold_only and subject.restricted_at is None):
+                _strip(subject, fields, restrict=keep.hold_only, now=now)
+                entries.append(
+                    audit_entry(
+                        actor=actor,
+                        action=REMOVE,
+                        subject_id=subject_id,
+                        fields=list(fields),
+                        detail=why,
+                    )
+                )
+            done[subject_id] = Retired("fields_removed" if fields else "unchanged", fields)
+        _shred_rows([(s.id, now) for s in erased])
+        audit_record_many(entries)  # hands back the ids the ledger names
+        by_subject = {e.subject_id: e.id for e in entries if e.action == ERASE}
+        erasure_records([ErasureRecord(s.id, now, by_subject.get(s.id)) for s in erased])
+    return done
+
+
+def _strip(subject: Subject, fields: tuple[str, ...], *, restrict: bool, now: dt.datetime) -> None:
+    values = {k: v for k, v in subject.values.items() if k not in fields}
+    changed = {"values": values, "updated_at": now}
+    for field, column in _INDEXED.items():
+        if field in fields:
+            changed[column] = None
+    if restrict and subject.restricted_at is None:
+        changed["restricted_at"] = now
+    Subject.objects.filter(id=subject.id).update(**changed)
