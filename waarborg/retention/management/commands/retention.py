@@ -65,7 +65,8 @@ class Command(SubcommandCommand):
 
     def _progress(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if done >= total or now - self._last >= 1:
+        first, self._first = self._first, False
+        if first or done >= total or now - self._last >= 1:
             self._last = now
             rate = done / max(now - self._start, 1e-6)
             self.stderr.write(f"  swept {done:,}/{total:,} rows ({rate:,.0f}/s)")
@@ -78,6 +79,7 @@ class Command(SubcommandCommand):
         if not options["no_refresh"]:
             schedule_refresh()
         self._start = self._last = time.monotonic()
+        self._first = True
         run = retention_sweep(
             actor=Actor.job("retention-sweep"),
             batch=max(1, options["batch"]),
