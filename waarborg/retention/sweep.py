@@ -21,7 +21,7 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from waarborg.core.actors import Actor
@@ -80,22 +80,35 @@ def _claim(run: SweepRun, now: dt.datetime, size: int) -> list[RetentionItem]:
         f"UPDATE {table} SET claimed_by_id = %s, claimed_at = %s WHERE id IN ("  # noqa: S608
         f"SELECT id FROM {table} WHERE done_at IS NULL AND due_at <= %s "
         f"AND claimed_by_id IS NULL ORDER BY due_at LIMIT %s{skip}) AND claimed_by_id IS NULL "
-        "RETURNING id"
+        "RETURNING id, subject_id, purpose"
     )
+    field = RetentionItem._meta.get_field("subject_id")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [run.id, now, now, size])
-        ids = [row[0] for row in cursor.fetchall()]
-    return list(RetentionItem.objects.filter(id__in=ids))
+        return [
+            RetentionItem(
+                id=pk,
+                subject_id=field.to_python(subject_id),
+                purpose=purpose,
+                claimed_by_id=run.id,
+            )
+            for pk, subject_id, purpose in cursor.fetchall()
+        ]
 
 
-def _keeps(items: list[RetentionItem], now: dt.datetime) -> dict[UUID, Keep]:
+def _claimed(run: SweepRun) -> QuerySet[RetentionItem]:
+    """The subjects of this run's open claims, as a subquery (no list of ids to send)."""
+    open_claims = RetentionItem.objects.filter(claimed_by=run, done_at__isnull=True)
+    return open_claims.values("subject_id")
+
+
+def _keeps(run: SweepRun, items: list[RetentionItem], now: dt.datetime) -> dict[UUID, Keep]:
     """Per subject of the batch: what the purposes whose period still runs keep."""
     rules = schedule_rules(policy_current().policy)
     subjects = {i.subject_id for i in items}
     holding: dict[UUID, list[str]] = defaultdict(list)
-    still = RetentionItem.objects.filter(subject_id__in=subjects, done_at__isnull=True).filter(
-        Q(due_at__isnull=True) | Q(due_at__gt=now)
-    )
+    still = RetentionItem.objects.filter(subject_id__in=_claimed(run), done_at__isnull=True)
+    still = still.filter(Q(due_at__isnull=True) | Q(due_at__gt=now))
     for subject_id, purpose in still.values_list("subject_id", "purpose"):
         if purpose in rules:
             holding[subject_id].append(purpose)
@@ -113,7 +126,8 @@ def _batch(run: SweepRun, actor: Actor, items: list[RetentionItem], now: dt.date
     with transaction.atomic():
         done = subjects_retire(
             actor=actor,
-            keeps=_keeps(items, now),
+            keeps=_keeps(run, items, now),
+            among=_claimed(run),
             reason="retention period ended",
             detail={"sweep": str(run.id)},
             now=now,
@@ -126,10 +140,10 @@ def _batch(run: SweepRun, actor: Actor, items: list[RetentionItem], now: dt.date
                 f for f in retired.fields if f in fields and covered(cats, fields[f].category)
             )
             groups[(retired.outcome, mine)].append(item.id)
+        mine_open = RetentionItem.objects.filter(claimed_by=run, done_at__isnull=True)
         for (outcome, mine), ids in groups.items():
-            RetentionItem.objects.filter(id__in=ids, done_at__isnull=True).update(
-                done_at=now, run=run, outcome=outcome, fields=list(mine)
-            )
+            rows = mine_open if len(groups) == 1 else mine_open.filter(id__in=ids)
+            rows.update(done_at=now, run=run, outcome=outcome, fields=list(mine))
         SweepRun.objects.filter(id=run.id).update(alive_at=timezone.now())
 
 

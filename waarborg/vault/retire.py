@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -60,12 +61,16 @@ def subjects_retire(
     reason: str,
     detail: Mapping[str, str],
     now: dt.datetime,
+    among: Any = None,
 ) -> dict[UUID, Retired]:
     """Remove what nothing holds any more, for each subject of ``keeps``, in one transaction
-    whose last step appends the erasures to the ledger (fsynced once for the batch)."""
+    whose last step appends the erasures to the ledger (fsynced once for the batch). ``among``:
+    the same subjects as a subquery of their ids (faster than sending thousands of ids)."""
     done: dict[UUID, Retired] = {}
     with transaction.atomic():
-        rows = Subject.objects.select_for_update().filter(id__in=list(keeps))
+        rows = Subject.objects.select_for_update().filter(
+            id__in=list(keeps) if among is None else among
+        )
         found = {s.id: s for s in rows.only("id", "values", "erased_at", "restricted_at")}
         erased: list[Subject] = []
         entries = []
@@ -103,7 +108,13 @@ def subjects_retire(
                     )
                 )
             done[subject_id] = Retired("fields_removed" if fields else "unchanged", fields)
-        _shred_rows([(s.id, now) for s in erased])
+        if among is not None and len(erased) == len(keeps):  # the whole batch: no id list
+            shred = {"wrapped_dek": None, "values": {}, "email_index": None, "phone_index": None}
+            Subject.objects.filter(id__in=among, erased_at__isnull=True).update(
+                **shred, erased_at=now
+            )
+        else:
+            _shred_rows([(s.id, now) for s in erased])
         audit_record_many(entries)  # hands back the ids the ledger names
         by_subject = {e.subject_id: e.id for e in entries if e.action == ERASE}
         erasure_records([ErasureRecord(s.id, now, by_subject.get(s.id)) for s in erased])

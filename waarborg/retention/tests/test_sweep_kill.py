@@ -14,7 +14,6 @@ import time_machine
 from django.conf import settings
 
 from waarborg.audit.models import AuditEntry
-from waarborg.audit.tests.support import committed_db  # noqa: F401 - fixture
 from waarborg.retention.certificates import certificate_deletions, certificate_verify
 from waarborg.retention.models import RetentionItem, SweepRun
 from waarborg.retention.planning import schedule_refresh
