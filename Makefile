@@ -53,6 +53,7 @@ serve: install var/dev.kek
 	$(DEV_ENV) $(BIN)/waarborg migrate --noinput -v0
 	$(DEV_ENV) $(BIN)/waarborg policy apply
 	$(DEV_ENV) $(BIN)/waarborg demo --customers 250
+	$(DEV_ENV) $(BIN)/waarborg demo_billing --agency-key var/demo-agency
 	@echo ""
 	@echo "waarborg is running (development mode, SQLite in var/):"
 	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"
@@ -62,7 +63,7 @@ serve: install var/dev.kek
 	@echo "  mail:               written to var/mail/, not sent (set WAARBORG_SMTP_URL to send)"
 	@$(DEV_ENV) $(BIN)/waarborg demo_access
 	@echo ""
-	$(DEV_ENV) $(BIN)/waarborg runserver 127.0.0.1:8000
+	$(DEV_ENV) WAARBORG_COLLECTION_AGENCY_RECIPIENT=$$(cat var/demo-agency.pub) $(BIN)/waarborg runserver 127.0.0.1:8000
 
 lint: install
 	$(BIN)/ruff check .

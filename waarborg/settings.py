@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "waarborg.access",
     "waarborg.rights",
     "waarborg.consent",
+    "waarborg.billing",
     "waarborg.retention",
     "waarborg.api",
     "waarborg.console",
@@ -257,6 +258,9 @@ else:
 EMAIL_TIMEOUT = 30
 # The address people reach this server at, for links in mail (the confirmation of a request).
 WAARBORG_PUBLIC_URL = (env_str("WAARBORG_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+# The collection agency's age public key (age1...): a handover is encrypted to it, and refused
+# while it is not set (waarborg/billing/handover.py).
+WAARBORG_COLLECTION_AGENCY_RECIPIENT = env_str("WAARBORG_COLLECTION_AGENCY_RECIPIENT") or ""
 
 LOGGING = {
     "version": 1,

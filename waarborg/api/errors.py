@@ -35,6 +35,11 @@ STATUS = {
     "too_late": 409,
     "not_unclear": 409,
     "rate_limited": 429,
+    # invoices (waarborg.billing)
+    "invoice_not_found": 404,
+    "already_settled": 409,
+    "overpayment": 409,
+    "product_not_covered": 403,
 }
 
 # Pydantic's error types, as a person reads them; the rest fall back to "This value is not valid."

@@ -13,6 +13,7 @@ from pydantic import Field
 from waarborg.access.selectors import system_for_token
 from waarborg.api import schemas as s
 from waarborg.api.errors import install_handlers
+from waarborg.api.invoices import router as invoices_router
 from waarborg.api.requests import router as requests_router
 from waarborg.api.throttle import ClientLimitedBearer, TokenRateThrottle
 from waarborg.core.actors import Actor
@@ -218,4 +219,5 @@ def policy_view(request: HttpRequest) -> dict[str, Any]:
 
 
 v1.add_router("", requests_router)
+v1.add_router("", invoices_router)
 api.add_router("/v1", v1)

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import mfa, retention, views
+from waarborg.console import billing, mfa, retention, views
 
 app_name = "console"
 urlpatterns = [
@@ -21,6 +21,19 @@ urlpatterns = [
         retention.certificate,
         name="certificate_export",
     ),
+    path("invoices", billing.invoices, name="invoices"),
+    path("invoices/<str:number>", billing.invoice, name="invoice"),
+    path("handovers", billing.handovers, name="handovers"),
+    path("handovers/<uuid:handover_id>", billing.handover, name="handover"),
+    path(
+        "handovers/<uuid:handover_id>/approve", billing.handover_approval, name="handover_approve"
+    ),
+    path(
+        "handovers/<uuid:handover_id>/export.<str:kind>.age",
+        billing.handover_export,
+        name="handover_export",
+    ),
+    path("disclosures", billing.disclosures, name="disclosures"),
     # The same pages typed with a trailing slash.
     re_path(
         r"^(?P<page>login|search|register)/$",

@@ -148,6 +148,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     here = request.path + (f"?{query.urlencode()}" if query else "")
     return {
         "can_see_register": actor is not None and keeps_registers(policy, actor),
+        "can_see_invoices": actor is not None and "invoicing" in gate_purposes(actor=actor),
         "language_next": here,
     }
 

@@ -216,6 +216,7 @@ def planted_package(tmp_path: Path) -> Path:
                 "rights",
                 "intake",
                 "consent",
+                "billing",
                 "retention",
             )
         },
