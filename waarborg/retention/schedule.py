@@ -11,9 +11,9 @@ Where an event comes from:
   year, and its end (1 January 00:00 in the site's time zone) is what the period counts from.
 
 A model whose rows fall under a purpose declares it, and the schedule counts from its newest row
-per subject, e.g. ``RETENTION = {"purpose": "bookkeeping", "subject": "subject_id",
-"from": "issued_on"}``
-(billing's Invoice: bookkeeping, 7 years after the end of the invoice's financial year).
+per subject: billing's Invoice has ``RETENTION = {"purpose": "bookkeeping", "date": "issued_on"}``
+(and ``subject``, the field naming the subject, ``subject_id`` by default), so a customer's
+bookkeeping hold runs 7 years from the end of the financial year of their newest invoice.
 
 A statutory period (the rule names its law, ``retention.legal_reference``) is a legal hold: it
 prevails over every shorter one for the categories it covers, and a subject only such a hold
@@ -96,12 +96,20 @@ def applies(spec: Purpose, kind: str, product: str) -> bool:
     return kind in spec.subject_kinds and (spec.products is None or product in spec.products)
 
 
-def declared_rules() -> Iterator[tuple[Any, dict[str, str]]]:
-    """The models that declare the purpose their rows fall under (``RETENTION``)."""
+def declared_rules() -> Iterator[tuple[Any, str, str, str]]:
+    """(model, purpose, subject field, date field) of each model that declares the purpose its
+    rows fall under (``RETENTION``) and names its subject; rows without a subject of their own
+    (invoice lines, payments) follow the row they belong to."""
     for model in apps.get_models():
         rule = getattr(model, "RETENTION", None)
-        if isinstance(rule, dict):
-            yield model, rule
+        if not isinstance(rule, dict):
+            continue
+        subject, date = rule.get("subject", "subject_id"), rule.get("date", rule.get("from"))
+        names = {f.name for f in model._meta.concrete_fields} | {
+            f.attname for f in model._meta.concrete_fields
+        }
+        if subject in names and date in names:
+            yield model, rule["purpose"], subject, date
 
 
 def recorded_events(subject_ids: list[UUID], policy: Policy) -> dict[tuple[UUID, str], dt.datetime]:
@@ -115,14 +123,13 @@ def recorded_events(subject_ids: list[UUID], policy: Policy) -> dict[tuple[UUID,
         for rule in rules.values():
             if rule.event == event:
                 found[(subject_id, rule.purpose)] = at
-    for model, declared in declared_rules():
-        rows = model.objects.filter(**{f"{declared['subject']}__in": subject_ids})
-        newest = rows.values(declared["subject"]).annotate(at=Max(declared["from"]))
-        for row in newest:
+    for model, purpose, subject, date in declared_rules():
+        rows = model.objects.filter(**{f"{subject}__in": subject_ids})
+        for row in rows.values(subject).annotate(at=Max(date)):
             at = row["at"]
             if isinstance(at, dt.date) and not isinstance(at, dt.datetime):
                 at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
-            found[(row[declared["subject"]], declared["purpose"])] = at
+            found[(row[subject], purpose)] = at
     return found
 
 

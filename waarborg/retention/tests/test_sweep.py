@@ -155,3 +155,45 @@ def test_the_plan_says_what_is_due_under_which_rule(people: dict[str, UUID]) -> 
     assert plan["administration"].counted_from[0] == T0.replace(year=2028)
     assert plan["bookkeeping"].due == 0 and plan["bookkeeping"].running == 1
     assert plan["bookkeeping"].legal_reference == "art. 52 lid 4 AWR"
+
+
+def test_an_invoice_holds_its_customers_books_seven_years_after_its_financial_year(
+    db: None,
+) -> None:
+    from waarborg.billing.models import Invoice
+
+    with time_machine.travel(T0, tick=False):
+        customer = _subject(
+            "aplanner-pro",
+            {
+                "name": "Dirk Smit",
+                "email": "dirk@example.nl",
+                "street": "Kade",
+                "house_number": "2",
+                "postcode": "3511 AB",
+                "city": "Utrecht",
+                "iban": "NL91ABNA0417164300",
+            },
+        )
+    Invoice.objects.create(
+        number="2027-000001",
+        year=2027,
+        sequence=1,
+        subject_id=customer,
+        product="aplanner-pro",
+        issued_on=dt.date(2027, 12, 31),
+        due_on=dt.date(2028, 1, 30),
+        net_cents=1000,
+        vat_cents=210,
+        total_cents=1210,
+        created_at=T0,
+    )
+    retention_event_record(subject_id=customer, event="end_of_contract", at=T0)
+    retention_event_record(subject_id=customer, event="claim_settled", at=T0)
+    _sweep_at(T0.replace(year=2029))  # administration and invoicing ended; the books remain
+    assert _fields(customer) == {"name", "iban"} | ADDRESS
+    books_due = dt.datetime(2035, 1, 1, tzinfo=AMS)  # end of 2027 + 7 years
+    _sweep_at(books_due - SECOND)
+    assert _fields(customer) == {"name", "iban"} | ADDRESS
+    _sweep_at(books_due)
+    assert _fields(customer) is None
