@@ -65,7 +65,7 @@ def _reset(count: int) -> None:
         )
         cursor.execute(FILL, [count])
         cursor.execute("CHECKPOINT")
-    shutil.rmtree(settings.WAARBORG_ERASURE_LEDGER, ignore_errors=True)
+    shutil.rmtree(str(settings.WAARBORG_ERASURE_LEDGER), ignore_errors=True)
 
 
 def _sweep(count: int, *, trace: bool = False) -> tuple[float, int]:

@@ -129,6 +129,8 @@ def certificate_verify(run: SweepRun) -> bool:
     """Whether the certificate still matches its deletions and the digest the audit log holds."""
     from waarborg.audit.models import AuditEntry
 
+    if run.audit_entry is None:
+        return False
     entry = AuditEntry.objects.filter(id=run.audit_entry, action=SIGNED).first()
     digest = certificate_digest(run, run.summary)
     return entry is not None and entry.detail.get("sha256") == digest == run.digest

@@ -18,6 +18,7 @@ import os
 import socket
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -96,7 +97,7 @@ def _claim(run: SweepRun, now: dt.datetime, size: int) -> list[RetentionItem]:
         ]
 
 
-def _claimed(run: SweepRun) -> QuerySet[RetentionItem]:
+def _claimed(run: SweepRun) -> QuerySet[RetentionItem, Any]:
     """The subjects of this run's open claims, as a subquery (no list of ids to send)."""
     open_claims = RetentionItem.objects.filter(claimed_by=run, done_at__isnull=True)
     return open_claims.values("subject_id")

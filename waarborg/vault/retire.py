@@ -109,7 +109,12 @@ def subjects_retire(
                 )
             done[subject_id] = Retired("fields_removed" if fields else "unchanged", fields)
         if among is not None and len(erased) == len(keeps):  # the whole batch: no id list
-            shred = {"wrapped_dek": None, "values": {}, "email_index": None, "phone_index": None}
+            shred: dict[str, Any] = {
+                "wrapped_dek": None,
+                "values": {},
+                "email_index": None,
+                "phone_index": None,
+            }
             Subject.objects.filter(id__in=among, erased_at__isnull=True).update(
                 **shred, erased_at=now
             )

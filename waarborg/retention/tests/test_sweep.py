@@ -32,7 +32,7 @@ def _subject(product: str, fields: dict[str, str], kind: str = "customer") -> UU
     return subject.id
 
 
-def _sweep_at(when: dt.datetime) -> SweepRun:
+def _sweep_at(when: dt.datetime) -> SweepRun | None:
     with time_machine.travel(when, tick=False):
         schedule_refresh()
         return retention_sweep(actor=JOB, batch=2)
@@ -134,6 +134,7 @@ def test_the_certificates_name_every_deletion_and_match_the_audit_log(
         _sweep_at(dt.datetime(year, 12, 31, tzinfo=AMS))
     removed: dict[UUID, set[str]] = {}
     for entry in AuditEntry.objects.filter(action__in=["subject.erase", "subject.fields_remove"]):
+        assert entry.subject_id is not None
         removed.setdefault(entry.subject_id, set()).update(entry.fields)
     certified: dict[UUID, set[str]] = {}
     runs = list(SweepRun.objects.filter(finished_at__isnull=False))

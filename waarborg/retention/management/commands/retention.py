@@ -22,6 +22,8 @@ def _day(value: dt.datetime | None) -> str:
 
 
 class Command(SubcommandCommand):
+    _first = True
+    _last = _start = 0.0
     help = (
         "Retention as the policy says. 'plan' shows per rule what is due and why; 'sweep' "
         "removes it in batches and writes a deletion certificate signed into the audit log "
