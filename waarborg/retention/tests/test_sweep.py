@@ -198,3 +198,19 @@ def test_an_invoice_holds_its_customers_books_seven_years_after_its_financial_ye
     assert _fields(customer) == {"name", "iban"} | ADDRESS
     _sweep_at(books_due)
     assert _fields(customer) is None
+
+
+def test_two_workers_never_claim_the_same_rows(people: dict[str, UUID]) -> None:
+    from waarborg.retention.sweep import _claim, _run_take
+
+    when = dt.datetime(2036, 1, 1, tzinfo=AMS)
+    with time_machine.travel(when, tick=False):
+        schedule_refresh()
+        first = SweepRun.objects.create(
+            started_at=when, actor="a", worker="elsewhere:1", alive_at=when
+        )
+        second = _run_take(JOB, when)
+        taken_first = {i.id for i in _claim(first, when, 3)}
+        taken_second = {i.id for i in _claim(second, when, 100)}
+    assert len(taken_first) == 3 and taken_second
+    assert not taken_first & taken_second
