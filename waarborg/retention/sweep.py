@@ -75,13 +75,21 @@ def _claim(run: SweepRun, now: dt.datetime, size: int) -> list[RetentionItem]:
     if mine:
         return mine
     table = RetentionItem._meta.db_table
-    skip = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    pick = (
+        f"SELECT id FROM {table} WHERE done_at IS NULL AND due_at <= %s "  # noqa: S608
+        "AND claimed_by_id IS NULL ORDER BY due_at LIMIT %s"
+    )
+    # PostgreSQL may run an IN (... LIMIT ...) subquery once per row and so claim more than the
+    # batch; ARRAY(...) runs it once. SKIP LOCKED passes rows another claim is taking.
+    picked = (
+        f"= ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"
+        if connection.vendor == "postgresql"
+        else f"IN ({pick})"
+    )
     # Uses retention_item_due_idx (done_at IS NULL, due_at order).
     sql = (
-        f"UPDATE {table} SET claimed_by_id = %s, claimed_at = %s WHERE id IN ("  # noqa: S608
-        f"SELECT id FROM {table} WHERE done_at IS NULL AND due_at <= %s "
-        f"AND claimed_by_id IS NULL ORDER BY due_at LIMIT %s{skip}) AND claimed_by_id IS NULL "
-        "RETURNING id, subject_id, purpose"
+        f"UPDATE {table} SET claimed_by_id = %s, claimed_at = %s WHERE id {picked} "  # noqa: S608
+        "AND claimed_by_id IS NULL RETURNING id, subject_id, purpose"
     )
     field = RetentionItem._meta.get_field("subject_id")
     with transaction.atomic(), connection.cursor() as cursor:
