@@ -4,8 +4,8 @@
 in batches of 5,000 by conditional UPDATE, crypto-shredding, one audit entry per subject sealed
 into the chain, the erasure ledger fsynced per batch, the certificate) vs a raw
 ``DELETE FROM vault_subject`` of the same subjects in one statement. Target ratio <= 2.
-``sweep.postgresql.memory``: the sweep's Python peak (tracemalloc) at N vs at N/10 (flat:
-ratio <= 1.5).
+``sweep.postgresql.memory``: the sweep's Python peak (tracemalloc) at N vs at N/10, both in
+batches of N/100 (flat: ratio <= 1.5).
 
 The rows are filled with bulk SQL (``generate_series``) in a database of its own,
 ``waarborg_bench_sweep``; values are stand-in bytes (the sweep never decrypts). Default N
@@ -68,7 +68,7 @@ def _reset(count: int) -> None:
     shutil.rmtree(str(settings.WAARBORG_ERASURE_LEDGER), ignore_errors=True)
 
 
-def _sweep(count: int, *, trace: bool = False) -> tuple[float, int]:
+def _sweep(count: int, *, trace: bool = False, batch: int = BATCH) -> tuple[float, int]:
     from waarborg.core.actors import Actor
     from waarborg.retention.sweep import retention_sweep
 
@@ -76,7 +76,7 @@ def _sweep(count: int, *, trace: bool = False) -> tuple[float, int]:
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    run = retention_sweep(actor=Actor.job("bench"), batch=BATCH)
+    run = retention_sweep(actor=Actor.job("bench"), batch=batch)
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
@@ -119,7 +119,10 @@ def main() -> int:
         sweeps.append(sweep)
         raws.append(raw)
         say(f"  round {i + 1}: sweep {sweep:.2f} s vs DELETE {raw:.2f} s")
-    small, big = _sweep(max(count // 10, 1), trace=True)[1], _sweep(count, trace=True)[1]
+    # Both sizes in many batches of the same size, so the figure shows growth with the rows.
+    size = max(100, count // 100)
+    small = _sweep(max(count // 10, 1), trace=True, batch=size)[1]
+    big = _sweep(count, trace=True, batch=size)[1]
     entries = [
         Entry(
             f"sweep.postgresql.{count}",

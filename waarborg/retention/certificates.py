@@ -30,7 +30,7 @@ SIGNED = "retention.certificate"
 def certificate_deletions(run: SweepRun) -> Iterator[dict[str, Any]]:
     """Every row the run settled: subject, rule, outcome, fields, from when it counted."""
     rows = RetentionItem.objects.filter(run=run).order_by("id")
-    for item in rows.iterator(chunk_size=5000):
+    for item in rows.iterator(chunk_size=1000):
         yield {
             "subject": str(item.subject_id),
             "purpose": item.purpose,
@@ -54,7 +54,7 @@ def _rules(run: SweepRun) -> list[dict[str, Any]]:
     )
     fields: dict[str, Counter[str]] = {}
     erased: Counter[str] = Counter()
-    for purpose, outcome, names in items.values_list("purpose", "outcome", "fields").iterator(5000):
+    for purpose, outcome, names in items.values_list("purpose", "outcome", "fields").iterator(1000):
         fields.setdefault(purpose, Counter()).update(names)
         erased[purpose] += outcome == "erased"
     found = []
