@@ -54,16 +54,20 @@ serve: install var/dev.kek
 	$(DEV_ENV) $(BIN)/waarborg policy apply
 	$(DEV_ENV) $(BIN)/waarborg demo --customers 250
 	$(DEV_ENV) $(BIN)/waarborg demo_billing --agency-key var/demo-agency
+	$(DEV_ENV) $(BIN)/waarborg demo_requests
 	@echo ""
 	@echo "waarborg is running (development mode, SQLite in var/):"
 	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"
 	@echo "  versions:           http://127.0.0.1:8000/privacy/versions"
-	@echo "  staff console:      http://127.0.0.1:8000/console/"
+	@echo "  privacy center:     http://127.0.0.1:8000/privacy/center"
+	@echo "  staff console:      http://127.0.0.1:8000/console/ (requests: /console/requests)"
 	@echo "  API docs:           http://127.0.0.1:8000/api/docs"
 	@echo "  mail:               written to var/mail/, not sent (set WAARBORG_SMTP_URL to send)"
+	@echo "  worker:             waarborg worker, in the background: carries out confirmed requests"
 	@$(DEV_ENV) $(BIN)/waarborg demo_access
 	@echo ""
-	$(DEV_ENV) WAARBORG_COLLECTION_AGENCY_RECIPIENT=$$(cat var/demo-agency.pub) $(BIN)/waarborg runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/waarborg worker --every 10 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+		$(DEV_ENV) WAARBORG_COLLECTION_AGENCY_RECIPIENT=$$(cat var/demo-agency.pub) $(BIN)/waarborg runserver 127.0.0.1:8000
 
 lint: install
 	$(BIN)/ruff check .

@@ -35,6 +35,7 @@ TARGETS = {
     "gate.*.gate_subjects.newsletter": 1.5,
     "gate.*.audience_iter.*": 1.5,
     "backup.*.create": 1.5,  # issue 13: backup vs pg_dump | gzip
+    "rights.access_export": 3.0,
 }
 
 

@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "csp",  # its checks of the CONTENT_SECURITY_POLICY setting
     "ninja",  # its Swagger UI files, served here: /api/docs loads nothing from a CDN
+    "django_tasks",
+    "django_tasks_db",  # the queue of background tasks, a table (waarborg worker runs them)
     "waarborg.core",
     "waarborg.policy",
     "waarborg.audit",
@@ -104,6 +106,7 @@ INSTALLED_APPS = [
     "waarborg.retention",
     "waarborg.api",
     "waarborg.console",
+    "waarborg.center",
     "waarborg.intake",
 ]
 
@@ -261,6 +264,10 @@ WAARBORG_PUBLIC_URL = (env_str("WAARBORG_PUBLIC_URL") or "http://127.0.0.1:8000"
 # The collection agency's age public key (age1...): a handover is encrypted to it, and refused
 # while it is not set (waarborg/billing/handover.py).
 WAARBORG_COLLECTION_AGENCY_RECIPIENT = env_str("WAARBORG_COLLECTION_AGENCY_RECIPIENT") or ""
+
+# Background tasks (carrying out rights requests) wait in a table of this database; `waarborg
+# worker` runs them (docs/rights.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("waarborg.consent.urls")),
     path("api/", api.urls),
     path("console/", include("waarborg.console.urls")),
+    path("", include("waarborg.center.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Last: any other address outside the API (which answers its own 404 in JSON).
     re_path(r"^(?!api/)", not_found),

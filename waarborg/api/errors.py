@@ -26,9 +26,11 @@ STATUS = {
     "restricted": 409,
     "nothing_pending": 409,
     "email_taken": 409,
+    "soft_optin_opted_out": 409,
     "role_not_permitted": 403,
     "scope_not_permitted": 403,
     "aggregate_only": 403,
+    "requests_only": 403,
     # data-subject requests (waarborg.rights)
     "request_closed": 409,
     "already_extended": 409,

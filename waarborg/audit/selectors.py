@@ -17,3 +17,15 @@ def audit_recent(*, actor_label: str, limit: int = 20) -> list[AuditEntry]:
 def audit_about(*, subject_id: UUID, limit: int = 50) -> list[AuditEntry]:
     """Entries about one subject, newest first (index on ``subject_id``)."""
     return list(AuditEntry.objects.filter(subject_id=subject_id).order_by("-id")[:limit])
+
+
+def audit_about_request(
+    *, reference: str, subject_id: UUID | None, limit: int = 200
+) -> list[AuditEntry]:
+    """Entries that name request ``reference`` in their detail, oldest first. The rights
+    services write the request's subject on each, so for a requester on file the subject's
+    index narrows the search to that person's entries."""
+    entries = AuditEntry.objects.filter(detail__request=reference)
+    if subject_id is not None:
+        entries = entries.filter(subject_id=subject_id)
+    return list(entries.order_by("id")[:limit])

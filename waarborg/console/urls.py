@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import billing, mfa, retention, views
+from waarborg.console import billing, mfa, requests, retention, views
 
 app_name = "console"
 urlpatterns = [
@@ -34,9 +34,14 @@ urlpatterns = [
         name="handover_export",
     ),
     path("disclosures", billing.disclosures, name="disclosures"),
+    path("requests", requests.request_list, name="requests"),
+    path("requests/<str:reference>", requests.request_page, name="request"),
+    path("requests/<str:reference>/classify", requests.request_classify_view, name="classify"),
+    path("requests/<str:reference>/extend", requests.request_extend_view, name="extend"),
+    path("requests/<str:reference>/refuse", requests.request_refuse_view, name="refuse"),
     # The same pages typed with a trailing slash.
     re_path(
-        r"^(?P<page>login|search|register)/$",
+        r"^(?P<page>login|search|register|requests)/$",
         RedirectView.as_view(url="/console/%(page)s", query_string=True, permanent=True),
     ),
 ]

@@ -32,7 +32,7 @@ from waarborg.gate.ledger import gate_own_accesses, gate_subject_records
 from waarborg.gate.lookup import gate_search
 from waarborg.gate.services import Allowed, gate_fields, gate_purposes
 from waarborg.policy.documents import register_context
-from waarborg.policy.rules import keeps_registers
+from waarborg.policy.rules import decides_objections, keeps_registers
 from waarborg.policy.selectors import policy_current
 
 Page = Callable[..., HttpResponse]
@@ -149,6 +149,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "can_see_register": actor is not None and keeps_registers(policy, actor),
         "can_see_invoices": actor is not None and "invoicing" in gate_purposes(actor=actor),
+        "can_handle_requests": actor is not None and decides_objections(policy, actor),
         "language_next": here,
     }
 

@@ -60,10 +60,12 @@ RULES: tuple[Rule, ...] = (
         lambda spec, s, st: s.erased_at is not None,
         lambda spec, p: Q(erased_at__isnull=True),
     ),
+    # Restricted data is only stored (Art. 18), but the person may still see it: a request
+    # of their own is carried out under the purpose that answers requests.
     Rule(
         "restricted",
-        lambda spec, s, st: s.restricted_at is not None,
-        lambda spec, p: Q(restricted_at__isnull=True),
+        lambda spec, s, st: s.restricted_at is not None and not spec.data_subject_requests,
+        lambda spec, p: Q() if spec.data_subject_requests else Q(restricted_at__isnull=True),
     ),
     Rule(
         "not_applicable",

@@ -21,7 +21,7 @@ from waarborg.core.errors import Text
 from waarborg.gate.decrypt import open_values
 from waarborg.gate.fetch import subject_with_state
 from waarborg.gate.rules import REASONS, RULES, subject_refusal
-from waarborg.policy.rules import actor_personal_purposes, purpose_covers_field, purpose_refusal
+from waarborg.policy.rules import actor_personal_purposes, purpose_reads_field, purpose_refusal
 from waarborg.policy.schema import Policy, Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault.models import Subject
@@ -68,9 +68,9 @@ def gate_purpose_refusal(*, actor: Actor, purpose: str) -> str:
 
 
 def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
-    """The subject's fields this purpose covers, in the policy's order of fields."""
+    """The subject's fields this purpose reads, in the policy's order of fields."""
     return [
-        f for f in policy.fields if f in subject.values and purpose_covers_field(policy, spec, f)
+        f for f in policy.fields if f in subject.values and purpose_reads_field(policy, spec, f)
     ]
 
 

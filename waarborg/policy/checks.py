@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from waarborg.policy.schema import Confirmable, I18n, Policy, Purpose
+from waarborg.policy.schema import Confirmable, I18n, Policy, Purpose, System
 
 Path = tuple[str | int, ...]
 Problem = tuple[Path, str]
@@ -32,6 +33,8 @@ def policy_problems(policy: Policy) -> list[Problem]:
         *_recipients(policy),
         *_roles(policy),
         *_cookies(policy),
+        *_requests_purpose(policy),
+        *_systems(policy),
     ]
 
 
@@ -202,6 +205,44 @@ def _cookies(policy: Policy) -> Iterator[Problem]:
             yield ("cookies", i, "consent_category"), "only a cookie that needs consent has one"
         elif category is not None and category not in policy.cookie_categories:
             yield ("cookies", i, "consent_category"), f"unknown cookie category {category!r}"
+
+
+def _requests_purpose(policy: Policy) -> Iterator[Problem]:
+    marked = [k for k, p in policy.purposes.items() if p.data_subject_requests]
+    for key in marked[1:]:
+        yield ("purposes", key, "data_subject_requests"), "only one purpose answers requests"
+    for key in marked:
+        if policy.purposes[key].basis != "legal_obligation":
+            message = "answering requests is a legal obligation (Art. 12-22 GDPR)"
+            yield ("purposes", key, "basis"), message
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _systems(policy: Policy) -> Iterator[Problem]:
+    vaults = [k for k, s in policy.systems.items() if s.connector == "vault"]
+    for key in vaults[1:]:
+        yield ("systems", key, "connector"), "only one system can be the vault"
+    for key, system in policy.systems.items():
+        yield from _system(system, ("systems", key))
+
+
+def _system(system: System, base: Path) -> Iterator[Problem]:
+    if system.connector == "vault":
+        for name in ("url", "secret_env"):
+            if getattr(system, name) is not None:
+                yield (*base, name), "the vault needs no url or secret"
+        return
+    if system.secret_env is None:
+        yield (*base, "secret_env"), "a webhook needs the variable that holds its secret"
+    if system.url is None:
+        yield (*base, "url"), "a webhook needs a url"
+        return
+    url = urlsplit(system.url)
+    local = url.scheme == "http" and url.hostname in LOOPBACK
+    if not url.hostname or (url.scheme != "https" and not local):
+        yield (*base, "url"), "a webhook url must be https:// (http:// only on this machine)"
 
 
 def _keys(data: dict[str, Any], section: str) -> set[Any] | None:

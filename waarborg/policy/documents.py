@@ -388,3 +388,9 @@ def _pending(policy: Policy, path: tuple[str | int, ...], lang: str) -> tuple[st
             where = _("How long a full IP address is kept")
             return where, ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
     return dotted(path), ""
+
+
+def purpose_views(policy: Policy, keys: list[str], lang: str) -> list[dict[str, Any]]:
+    """The purposes ``keys`` as the statement shows them (name, description, basis, data,
+    retention, recipients): for the answer to a person's access request (Art. 15(1))."""
+    return [_purpose_view(policy, k, policy.purposes[k], lang) for k in keys]

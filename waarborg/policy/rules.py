@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Text
 from waarborg.policy.checks import covered
-from waarborg.policy.schema import Policy, Purpose
+from waarborg.policy.schema import I18n, Policy, Purpose, System
 
 
 def actor_purposes(policy: Policy, actor: Actor) -> set[str]:
@@ -29,8 +29,12 @@ def personal_purposes(policy: Policy) -> dict[str, Purpose]:
 
 
 def actor_personal_purposes(policy: Policy, actor: Actor) -> set[str]:
-    """The actor's purposes that may use one person's data."""
-    return actor_purposes(policy, actor) & set(personal_purposes(policy))
+    """The actor's purposes that may use one person's data (answering requests only for the
+    jobs that carry them out)."""
+    mine = actor_purposes(policy, actor) & set(personal_purposes(policy))
+    if actor.kind == "job":
+        return mine
+    return {p for p in mine if not policy.purposes[p].data_subject_requests}
 
 
 def actor_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
@@ -50,11 +54,23 @@ def outside_reason(actor: Actor) -> str:
 
 def purpose_refusal(policy: Policy, actor: Actor, purpose: str) -> str:
     """Why ``actor`` may use no one's data for ``purpose``, decided without looking at anyone:
-    ``actor_refusal``, or ``aggregate_only``; "" when it may."""
+    ``actor_refusal``, ``requests_only`` (the purpose of answering requests, held by a token or
+    role that files them: only the job carrying one out reads under it) or ``aggregate_only``;
+    "" when it may."""
+    spec = policy.purposes.get(purpose)
+    if spec is not None and spec.data_subject_requests and actor.kind == "job":
+        return ""  # a job acts for no role or token: carrying out a request is what it is for
     reason = actor_refusal(policy, actor, purpose)
-    if not reason and policy.purposes[purpose].aggregate_only:
-        return "aggregate_only"
-    return reason
+    if reason or spec is None:
+        return reason
+    if spec.data_subject_requests:
+        return "requests_only"
+    return "aggregate_only" if spec.aggregate_only else ""
+
+
+def requests_purpose(policy: Policy) -> str:
+    """The purpose under which requests are carried out (CMS: ``rights``), or ""."""
+    return next((k for k, p in policy.purposes.items() if p.data_subject_requests), "")
 
 
 def decides_objections(policy: Policy, actor: Actor) -> bool:
@@ -65,6 +81,15 @@ def decides_objections(policy: Policy, actor: Actor) -> bool:
 
 def purpose_covers_field(policy: Policy, spec: Purpose, field: str) -> bool:
     return field in policy.fields and covered(spec.categories, policy.fields[field].category)
+
+
+def purpose_reads_field(policy: Policy, spec: Purpose, field: str) -> bool:
+    """Whether a read for ``spec`` shows ``field``: what the purpose covers, and every field
+    when it answers a person's own request (access covers all their data, Art. 15). Writes
+    stay limited to what a purpose covers (``fields_outside``)."""
+    if spec.data_subject_requests:
+        return field in policy.fields
+    return purpose_covers_field(policy, spec, field)
 
 
 def fields_outside(policy: Policy, actor: Actor, fields: Iterable[str]) -> list[str]:
@@ -84,7 +109,22 @@ REASONS: dict[str, Text] = {
     "role_not_permitted": _("Your role may not use data for this purpose."),
     "scope_not_permitted": _("This system may not use data for this purpose."),
     "aggregate_only": _("This purpose uses aggregated data only, never one person's data."),
+    "requests_only": _(
+        "Under this purpose only the carrying out of a person's own request reads their data."
+    ),
 }
+
+
+VAULT_SYSTEM = System(
+    connector="vault",
+    name=I18n(nl="Klantgegevens (kluis)", en="Customer data (vault)"),
+)
+
+
+def policy_systems(policy: Policy) -> dict[str, System]:
+    """The systems a request is carried out in, in the policy's order; the vault alone when the
+    policy lists none."""
+    return dict(policy.systems) if policy.systems else {"vault": VAULT_SYSTEM}
 
 
 def keeps_registers(policy: Policy, actor: Actor) -> bool:

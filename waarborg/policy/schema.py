@@ -169,6 +169,10 @@ class Purpose(Strict):
     balancing_test: BalancingTest | None = None
     # Reports only: the gate never opens one person's data for this purpose (C8).
     aggregate_only: bool = False
+    # Answering data-subject requests (CMS: `rights`): only the jobs that carry out a person's
+    # own request read personal data under it, and they read all of it (Art. 15 covers every
+    # value); a token or role may hold it only to file and follow requests.
+    data_subject_requests: bool = False
 
     @property
     def direct_marketing(self) -> bool:
@@ -239,6 +243,25 @@ class Role(Strict):
     requires_mfa: bool = False
 
 
+Operation = Literal["retrieve", "erase", "restrict"]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
+class System(Strict):
+    """A system a request is carried out in: the vault itself, or another system of the
+    controller reached by a signed outgoing webhook (waarborg/connectors)."""
+
+    connector: Literal["vault", "webhook"]
+    name: I18n
+    # webhook: where the signed POSTs go, and the environment variable (or NAME_FILE) that
+    # holds the key of their HMAC-SHA256 signature; the key itself never sits in the policy.
+    url: Text | None = None
+    secret_env: EnvName | None = None
+    operations: list[Operation] = Field(default=["retrieve", "erase", "restrict"], min_length=1)
+    timeout_seconds: int = Field(default=10, ge=1, le=120)
+    attempts: int = Field(default=5, ge=1, le=20)
+
+
 class VisitLog(Confirmable):
     ip_truncate_after_hours: int = Field(ge=1, le=24 * 30)
 
@@ -271,7 +294,9 @@ class Policy(Strict):
     roles: dict[Key, Role] = Field(min_length=1)
     security_measures: list[I18n] = Field(min_length=1)
     visit_log: VisitLog | None = None
+    # Where requests are carried out; absent: the vault alone.
+    systems: dict[Key, System] = {}
 
     @model_serializer(mode="wrap")
     def _without_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        return _omit_unused(handler(self), cookie_categories={})
+        return _omit_unused(handler(self), cookie_categories={}, systems={})

@@ -21,9 +21,10 @@ from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current, policy_version_get, policy_versions
 
 
-def _center_url() -> str | None:
+def _center_url(lang: str) -> str | None:
+    """The privacy center's form in the statement's language, where the center is installed."""
     try:
-        return reverse("center:home")
+        return f"{reverse('center:home')}?lang={lang}"
     except NoReverseMatch:
         return None
 
@@ -46,7 +47,7 @@ def _statement_page(
     put in force), otherwise a version's own page (when it first took effect). Without a recorded
     version, the statement of ``policy`` (the one loaded now) without dates."""
     activated = version.activated_at if version else None
-    key = (digest, activated, lang, in_force, _center_url())
+    key = (digest, activated, lang, in_force, _center_url(lang))
     html = _rendered.get(key)
     if html is None:
         if version is not None:

@@ -116,16 +116,24 @@ def _keeps(run: SweepRun, items: list[RetentionItem], now: dt.datetime) -> dict[
     rules = schedule_rules(policy_current().policy)
     subjects = {i.subject_id for i in items}
     holding: dict[UUID, list[str]] = defaultdict(list)
+    ends: dict[UUID, dt.datetime] = {}
     still = RetentionItem.objects.filter(subject_id__in=_claimed(run), done_at__isnull=True)
     still = still.filter(Q(due_at__isnull=True) | Q(due_at__gt=now))
-    for subject_id, purpose in still.values_list("subject_id", "purpose"):
+    for subject_id, purpose, due in still.values_list("subject_id", "purpose", "due_at"):
         if purpose in rules:
             holding[subject_id].append(purpose)
+            if rules[purpose].hold and due is not None:
+                ends[subject_id] = max(due, ends.get(subject_id, due))
     keeps = {}
     for subject_id in subjects:
         held = [rules[p] for p in holding[subject_id]]
         categories = frozenset(c for r in held for c in r.categories)
-        keeps[subject_id] = Keep(categories, bool(held) and all(r.hold for r in held))
+        until = ends.get(subject_id)
+        keeps[subject_id] = Keep(
+            categories,
+            bool(held) and all(r.hold for r in held),
+            timezone.localtime(until).date() if until else None,
+        )
     return keeps
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
+
+from django.utils.crypto import salted_hmac
 
 CONFIRM_DAYS = 7  # a confirmation link works this long after it was mailed
 # No 0/O, 1/I/L: a reference is read aloud over the phone and typed from a letter.
@@ -27,3 +30,12 @@ def code_digest(code: str) -> str:
     """What is stored of a confirmation code: its SHA-256 (the code has 144 random bits, so a
     slow hash would add nothing against guessing)."""
     return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+def status_code(reference: str) -> str:
+    """The code in a request's status link: an HMAC of its reference under the secret key, so
+    the link needs nothing stored and cannot be made from a reference alone. It is mailed only
+    to the requester's address (never shown on the page that files the request), because the
+    status turning ``open`` would tell whoever filed it that the address is on file."""
+    mac = salted_hmac("waarborg.rights.status", reference_clean(reference), algorithm="sha256")
+    return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")

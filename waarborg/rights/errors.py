@@ -64,3 +64,24 @@ def rate_limited() -> RightsError:
         "rate_limited",
         _("Too many requests were filed from here or for this address; try again tomorrow."),
     )
+
+
+def bad_link() -> RightsError:
+    return RightsError(
+        "bad_link",
+        _(
+            "This download link does not work: it was used already, it expired or it is "
+            "incomplete. Ask us again through the privacy center or by e-mail."
+        ),
+    )
+
+
+def not_waiting() -> RightsError:
+    return RightsError("not_waiting", _("Nothing in this request waits for this decision."))
+
+
+def not_restricted() -> RightsError:
+    return RightsError(
+        "not_restricted",
+        _("This request restricted nothing that can be lifted (or the law keeps it restricted)."),
+    )

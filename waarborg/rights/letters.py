@@ -21,8 +21,9 @@ from django.utils import timezone
 from waarborg.core.actors import Actor
 from waarborg.core.mail import mail_send
 from waarborg.gate.requesters import gate_request_open
+from waarborg.gate.requests import gate_request_grounds_read
 from waarborg.policy.selectors import policy_current
-from waarborg.rights.codes import CONFIRM_DAYS, code_digest
+from waarborg.rights.codes import CONFIRM_DAYS, code_digest, status_code
 from waarborg.rights.models import Letter, Request
 
 logger = logging.getLogger("waarborg.rights")
@@ -31,6 +32,8 @@ CLAIM_TIMEOUT = timedelta(minutes=10)
 # The privacy center's page that confirms a request (a button, so a mail scanner that opens
 # links confirms nothing): /privacy/center/confirm/<reference>/<code>.
 CONFIRM_PATH = "/privacy/center/confirm"
+# Where the requester follows the request and its clock: /privacy/center/status/<ref>/<code>.
+STATUS_PATH = "/privacy/center/status"
 TEMPLATES = "rights/mail/"
 
 
@@ -75,7 +78,7 @@ def letter_send(*, letter_id: int) -> bool:
         policy = policy_current().policy
         mail_send(
             to=context.pop("to"),
-            template=TEMPLATES + letter.kind,
+            template=TEMPLATES + letter.kind.partition(":")[0],
             language="en" if letter.language == "en" else "nl",
             context=context,
             sender=(policy.controller.trade_name, policy.controller.contact_email),
@@ -117,11 +120,29 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         "authority": controller.supervisory_authority,
         "extension_reason": texts["extension_reason"],
         "refusal_reasons": texts["refusal_reasons"],
+        "status_url": status_url(request.reference),
     }
     if letter.kind == Letter.Kind.ACKNOWLEDGEMENT:
         context["confirm_url"] = _confirm_url(request)
         context["confirm_days"] = CONFIRM_DAYS
+    if letter.kind == Letter.Kind.ANSWER:
+        # The answer reads the steps, whose last one records this letter: imported here.
+        from waarborg.rights.answers import answer_context
+
+        context.update(answer_context(request))
+    if letter.kind.startswith(Letter.Kind.GROUNDS + ":") and request.subject_id is not None:
+        purpose = letter.kind.partition(":")[2]
+        spec = policy_current().policy.purposes.get(purpose)
+        context["purpose"] = spec.name.get(request.language) if spec else purpose
+        context["grounds"] = gate_request_grounds_read(
+            actor=LETTERS, subject_id=request.subject_id, purpose=purpose
+        )
     return context
+
+
+def status_url(reference: str) -> str:
+    """The address of the request's status page, for a letter to the requester."""
+    return f"{settings.WAARBORG_PUBLIC_URL}{STATUS_PATH}/{reference}/{status_code(reference)}"
 
 
 def _confirm_url(request: Request) -> str:

@@ -124,6 +124,10 @@ class Letter(models.Model):
         NO_DATA = "no_data", _("acknowledgement: no data linked to the address")
         EXTENSION = "extension", _("extension of the deadline")
         REFUSAL = "refusal", _("refusal")
+        ANSWER = "answer", _("answer")
+        LIFT = "lift", _("notice before a restriction is lifted")
+        # One per purpose: "grounds:<purpose>", the compelling grounds an officer recorded.
+        GROUNDS = "grounds", _("compelling grounds")
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="letters")
     kind = models.CharField(max_length=32)
@@ -162,3 +166,108 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.kind}"
+
+
+class Step(models.Model):
+    """One step of carrying out a request: one action in one system (``steps.py``). A worker
+    claims a step with one conditional UPDATE and holds it for LEASE; a step whose worker died
+    is taken again once the lease ran out, or at once by a worker started with the same id."""
+
+    class Action(models.TextChoices):
+        RECTIFY = "rectify", _("rectify")
+        RETRIEVE = "retrieve", _("retrieve")
+        OBJECT = "object", _("record the objection")
+        RESTRICT = "restrict", _("restrict")
+        ERASE = "erase", _("erase")
+        ANSWER = "answer", _("answer")
+        LIFT = "lift", _("lift the restriction")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("to do")
+        RUNNING = "running", _("running")
+        WAITING = "waiting", _("waiting for the privacy officer")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()  # steps of a request run in this order
+    right = models.CharField(max_length=16, blank=True)  # the Request.Kind it serves
+    action = models.CharField(max_length=16, choices=Action.choices)
+    system = models.CharField(max_length=64, blank=True)  # a key of the policy's systems
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True)  # after a failed try: not again before this
+    claimed_by = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True)
+    queued_at = models.DateTimeField(null=True)  # when a task to run it was last enqueued
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    result = models.JSONField(default=dict)  # what was done: counts, field and purpose names
+    error = models.CharField(max_length=200, blank=True)  # the last failure, without values
+    # What a system handed over (retrieve), sealed, until the answer is built from it.
+    payload = models.BinaryField(null=True)
+
+    PERSONAL = {"payload": "user"}
+    NOT_PERSONAL = {
+        "id",
+        "request",
+        "position",
+        "right",
+        "action",
+        "system",
+        "status",
+        "attempts",
+        "not_before",
+        "claimed_by",
+        "lease_until",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "result",
+        "error",
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "position"], name="rights_step_once"),
+        ]
+        indexes = [
+            # steps.steps_recover: steps not finished
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="rights_step_open_idx",
+            ),
+        ]
+        ordering = ["request", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}/{self.position}: {self.action} {self.system}"
+
+
+class Export(models.Model):
+    """The archive that answers an access or portability request: sealed, kept until it is
+    downloaded (once, through the link in the answer) or expires, then emptied."""
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="export")
+    archive = models.BinaryField(null=True)  # sealed zip; None once downloaded or expired
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    # The single-use code of the link the answer mails: only its SHA-256, until when.
+    code_digest = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True)
+    downloaded_at = models.DateTimeField(null=True)
+
+    PERSONAL = {"archive": "user"}
+    NOT_PERSONAL = {
+        "id",
+        "request",
+        "size",
+        "created_at",
+        "code_digest",
+        "expires_at",
+        "downloaded_at",
+    }
+
+    def __str__(self) -> str:
+        return f"export of {self.request_id}"

@@ -27,6 +27,7 @@ from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
 from waarborg.rights.models import Letter, Request
+from waarborg.rights.steps import steps_plan
 from waarborg.rights.validation import Filing, filing_clean, kinds_clean, text_clean
 
 PUBLIC = Actor(kind="subject", name="requester")
@@ -113,6 +114,7 @@ def request_confirm(*, reference: str, code: str) -> Request:
         request.confirm_digest, request.confirm_expires = "", None
         request.save(update_fields=["status", "confirmed_at", "confirm_digest", "confirm_expires"])
         _audit(PUBLIC, request, "rights.confirm")
+        steps_plan(request=request)  # carried out in the background from here (steps.py)
     return request
 
 
@@ -127,6 +129,8 @@ def request_classify(*, actor: Actor, reference: str, kinds: Sequence[str]) -> R
         old, request.kinds = request.kinds, chosen
         request.save(update_fields=["kinds"])
         _audit(actor, request, "rights.classify", old=old, new=chosen)
+        if request.confirmed_at is not None:
+            steps_plan(request=request)
     return request
 
 

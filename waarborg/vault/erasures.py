@@ -18,7 +18,9 @@ destroy, so replay skips it, and a subject the restored database does not hold i
 skipped.
 
 **Format.** One JSON object per line, ``{"what": "subject.erase", "subject": id, "at": time,
-"audit_entry": id}``, in ``erasures-YYYY-MM.jsonl`` (UTC month of the erasure); no personal data.
+"audit_entry": id}``, plus ``"keep": [fields], "until": date`` for an erasure that keeps what the
+law makes us keep (the books, restricted until that date: ``subject_erase_held``), in
+``erasures-YYYY-MM.jsonl`` (UTC month of the erasure); no personal data.
 Writers take an exclusive ``flock`` on the file, so server processes never interleave lines. A
 line cut short by a power loss is ended with a newline by the next writer; a reader reports such
 a line, and still replays any subject id it can find in it (erasing is the safe side).
@@ -31,9 +33,10 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -42,7 +45,8 @@ from django.db import connection, transaction
 
 from waarborg.audit.services import audit_entry, audit_record_many
 from waarborg.core.actors import Actor
-from waarborg.vault.models import Subject
+from waarborg.vault.envelope import NOTE_PREFIX
+from waarborg.vault.models import PurposeEvent, PurposeState, Subject
 
 ERASE = "subject.erase"
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -58,6 +62,9 @@ class ErasureRecord:
     subject_id: UUID
     erased_at: dt.datetime | None  # None: read from a damaged line
     audit_entry: int | None
+    # An erasure of all but these fields, kept restricted until ``held_until``; None: all of it.
+    keep: tuple[str, ...] | None = None
+    held_until: dt.date | None = None
 
 
 def ledger_dir() -> Path:
@@ -87,12 +94,15 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _line(record: ErasureRecord) -> bytes:
     assert record.erased_at is not None
-    body = {
+    body: dict[str, object] = {
         "what": ERASE,
         "subject": str(record.subject_id),
         "at": record.erased_at.astimezone(dt.UTC).isoformat(),
         "audit_entry": record.audit_entry,
     }
+    if record.keep is not None and record.held_until is not None:
+        body["keep"] = sorted(record.keep)
+        body["until"] = record.held_until.isoformat()
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
 
 
@@ -163,6 +173,8 @@ class LedgerReading:
             what, subject = body["what"], UUID(body["subject"])
             at = dt.datetime.fromisoformat(body["at"])
             entry = body.get("audit_entry")
+            keep = tuple(str(f) for f in body["keep"]) if "keep" in body else None
+            until = dt.date.fromisoformat(body["until"]) if "until" in body else None
         except (ValueError, TypeError, KeyError, AttributeError):
             self.damaged.append(where)
             for found in _UUID.findall(raw):
@@ -170,7 +182,9 @@ class LedgerReading:
             return
         if what != ERASE:
             raise LedgerError(f"{where}: a record of an unknown kind ({what!r}); update waarborg")
-        yield ErasureRecord(subject, at, entry if isinstance(entry, int) else None)
+        if (keep is None) != (until is None):  # half a partial record: erase it all (safe side)
+            keep, until = None, None
+        yield ErasureRecord(subject, at, entry if isinstance(entry, int) else None, keep, until)
 
 
 def subject_shred(subject: Subject, erased_at: dt.datetime) -> None:
@@ -180,6 +194,50 @@ def subject_shred(subject: Subject, erased_at: dt.datetime) -> None:
     subject.email_index = None
     subject.phone_index = None
     subject.erased_at = erased_at
+
+
+def subject_hold_only(subject: Subject, keep: Collection[str], held_until: dt.date) -> list[str]:
+    """Drop every value but ``keep`` (and the blind indexes of dropped ones); restrict the rest
+    until ``held_until``. The data key stays for the kept values. Answers the fields dropped.
+    The caller saves (HELD) and clears the notes about the person (``subject_notes_clear``)."""
+    gone = [f for f in subject.values if f not in keep]
+    subject.values = {f: v for f, v in subject.values.items() if f in keep}
+    if "email" not in subject.values:
+        subject.email_index = None
+    if "phone" not in subject.values:
+        subject.phone_index = None
+    subject.restricted_at = subject.restricted_at or dt.datetime.now(dt.UTC)
+    subject.held_until = held_until
+    return gone
+
+
+HELD = ["values", "email_index", "phone_index", "restricted_at", "held_until"]
+
+
+def subject_notes_clear(subject: Subject) -> None:
+    """The words written about the person (an objection's text, compelling grounds) go with an
+    erasure, also one that keeps the books."""
+    PurposeEvent.objects.filter(subject=subject, note__startswith=NOTE_PREFIX).update(note="")
+    PurposeState.objects.filter(subject=subject).exclude(compelling_grounds="").update(
+        compelling_grounds=""
+    )
+
+
+def _replay_held(actor: Actor, subject: Subject, record: ErasureRecord) -> Any:
+    """Erase again all but what a partial erasure kept; nothing when that is done already."""
+    assert record.keep is not None and record.held_until is not None
+    gone = subject_hold_only(subject, record.keep, record.held_until)
+    if not gone and subject.held_until == record.held_until:
+        subject.save(update_fields=HELD)
+        return None
+    subject.save(update_fields=HELD)
+    subject_notes_clear(subject)
+    detail = {
+        "reason": "restore: erased again from the erasure ledger",
+        "kept": sorted(subject.values),
+        "until": record.held_until.isoformat(),
+    }
+    return audit_entry(actor=actor, action=ERASE, subject_id=subject.id, fields=gone, detail=detail)
 
 
 def _shred_rows(rows: list[tuple[UUID, dt.datetime]]) -> None:
@@ -230,10 +288,16 @@ def erasures_replay(
         found = list(
             Subject.objects.select_for_update()
             .filter(id__in=list(wanted))
-            .only("id", "values", "erased_at")
+            .only("id", "values", "erased_at", "restricted_at", "held_until")
         )
         living = [s for s in found if s.erased_at is None]
         entries = []
+        held = [s for s in living if wanted[s.id].keep is not None]
+        for subject in held:
+            entry = _replay_held(actor, subject, wanted[subject.id])
+            if entry is not None:  # None: what it had to erase was erased already
+                entries.append(entry)
+        living = [s for s in living if wanted[s.id].keep is None]
         for subject in living:
             record = wanted[subject.id]
             fields = list(subject.values)
@@ -248,4 +312,5 @@ def erasures_replay(
             )
         _shred_rows([(s.id, s.erased_at) for s in living if s.erased_at is not None])
         audit_record_many(entries)
-    return Replayed(len(living), len(found) - len(living), len(wanted) - len(found))
+    done = len(entries)  # one entry per subject erased now, fully or all but what is kept
+    return Replayed(done, len(found) - done, len(wanted) - len(found))

@@ -24,6 +24,9 @@ class Subject(models.Model):
     updated_at = models.DateTimeField()
     restricted_at = models.DateTimeField(null=True)
     erased_at = models.DateTimeField(null=True)
+    # Erased but for what the law makes us keep (Art. 17(3)(b)): those values stay, restricted,
+    # until this day; then the rest goes too (``services.subject_erase_held``).
+    held_until = models.DateField(null=True)
 
     PERSONAL = {
         "values": "policy.fields",
@@ -40,6 +43,7 @@ class Subject(models.Model):
         "updated_at",
         "restricted_at",
         "erased_at",
+        "held_until",
     }
 
     class Meta:
@@ -149,6 +153,7 @@ class PurposeEvent(models.Model):
     class Kind(models.TextChoices):
         CONSENT_GIVEN = "consent_given", "consent given"
         CONSENT_CONFIRMED = "consent_confirmed", "consent confirmed (double opt-in)"
+        SOFT_OPT_IN = "soft_opt_in", "soft opt-in of an existing customer (Tw 11.7 lid 3)"
         CONSENT_WITHDRAWN = "consent_withdrawn", "consent withdrawn"
         OBJECTED = "objected", "objection"
         GROUNDS_RECORDED = "grounds_recorded", "compelling grounds recorded"

@@ -23,7 +23,15 @@ from waarborg.audit.services import audit_entry, audit_record_many
 from waarborg.core.actors import Actor
 from waarborg.policy.checks import covered
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.erasures import ERASE, ErasureRecord, _shred_rows, erasure_records
+from waarborg.vault.erasures import (
+    ERASE,
+    HELD,
+    ErasureRecord,
+    _shred_rows,
+    erasure_records,
+    subject_hold_only,
+    subject_notes_clear,
+)
 from waarborg.vault.models import Subject
 
 REMOVE = "subject.fields_remove"
@@ -37,6 +45,7 @@ class Keep:
 
     categories: frozenset[str]
     hold_only: bool = False
+    held_until: dt.date | None = None  # when the last hold ends (hold_only)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ def subjects_retire(
         )
         found = {s.id: s for s in rows.only("id", "values", "erased_at", "restricted_at")}
         erased: list[Subject] = []
+        held: list[tuple[Subject, Any]] = []
         entries = []
         for subject_id, keep in keeps.items():
             subject = found.get(subject_id)
@@ -96,6 +106,11 @@ def subjects_retire(
                 done[subject_id] = Retired("erased", fields)
                 continue
             fields = tuple(_removable(subject.values, keep))
+            if fields and keep.hold_only and keep.held_until is not None:
+                held.append((subject, _hold(actor, subject, fields, keep.held_until, why)))
+                entries.append(held[-1][1])
+                done[subject_id] = Retired("fields_removed", fields)
+                continue
             if fields or (keep.hold_only and subject.restricted_at is None):
                 _strip(subject, fields, restrict=keep.hold_only, now=now)
                 entries.append(
@@ -122,8 +137,27 @@ def subjects_retire(
             _shred_rows([(s.id, now) for s in erased])
         audit_record_many(entries)  # hands back the ids the ledger names
         by_subject = {e.subject_id: e.id for e in entries if e.action == ERASE}
-        erasure_records([ErasureRecord(s.id, now, by_subject.get(s.id)) for s in erased])
+        records = [ErasureRecord(s.id, now, by_subject.get(s.id)) for s in erased]
+        records += [
+            ErasureRecord(s.id, now, e.id, tuple(sorted(s.values)), s.held_until) for s, e in held
+        ]
+        erasure_records(records)
     return done
+
+
+def _hold(
+    actor: Actor, subject: Subject, fields: tuple[str, ...], until: dt.date, why: dict[str, str]
+) -> Any:
+    """Keep only what a statutory hold covers, restricted until it ends, as
+    ``subject_erase_held`` does (its ledger record says what was kept and until when, so a
+    restored backup erases the rest again and keeps the books)."""
+    subject_hold_only(subject, set(subject.values) - set(fields), until)
+    subject.save(update_fields=HELD)
+    subject_notes_clear(subject)
+    detail = {**why, "kept": sorted(subject.values), "until": until.isoformat()}
+    return audit_entry(
+        actor=actor, action=ERASE, subject_id=subject.id, fields=list(fields), detail=detail
+    )
 
 
 def _strip(subject: Subject, fields: tuple[str, ...], *, restrict: bool, now: dt.datetime) -> None:

@@ -7,7 +7,11 @@ sealed text cannot be moved to another row. Opened only by the gate (``gate.decr
 
 from __future__ import annotations
 
-from waarborg.vault.envelope import envelope_seal
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from waarborg.vault.envelope import NONCE, envelope_seal
 from waarborg.vault.index import vault_key
 
 SEALED_TEXT_KEY = "sealed_text"
@@ -22,3 +26,10 @@ def text_seal(text: str, *, label: str) -> str:
     if not text:
         return ""
     return envelope_seal(vault_key(SEALED_TEXT_KEY), text, aad=sealed_aad(label))
+
+
+def blob_seal(data: bytes, *, label: str) -> bytes:
+    """Bytes (an export's archive, what a system handed over for one) encrypted for storage,
+    under the same key and kind of label as a sealed text: ``nonce || ciphertext``."""
+    nonce = os.urandom(NONCE)
+    return nonce + AESGCM(vault_key(SEALED_TEXT_KEY)).encrypt(nonce, data, sealed_aad(label))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,15 @@ from waarborg.policy.rules import REASONS, actor_refusal, fields_outside
 from waarborg.policy.selectors import policy_current
 from waarborg.vault import keys
 from waarborg.vault.envelope import envelope_seal, value_aad
-from waarborg.vault.erasures import SHREDDED, ErasureRecord, erasure_record, subject_shred
+from waarborg.vault.erasures import (
+    HELD,
+    SHREDDED,
+    ErasureRecord,
+    erasure_record,
+    subject_hold_only,
+    subject_notes_clear,
+    subject_shred,
+)
 from waarborg.vault.index import email_index, phone_index
 from waarborg.vault.models import Acceptance, Subject
 from waarborg.vault.validation import InvalidFields, fields_clean
@@ -216,6 +225,37 @@ def subject_erase(*, actor: Actor, subject_id: UUID, reason: str) -> Subject:
             logger.error("the erasure ledger cannot be written: %s", exc)
             raise VaultError("ledger_unavailable", LEDGER_UNAVAILABLE) from None
     return subject
+
+
+def subject_erase_held(
+    *, actor: Actor, subject_id: UUID, keep: Collection[str], held_until: date, reason: str
+) -> list[str]:
+    """Erase every value but ``keep``, which the law makes us keep (the books: art. 52 AWR):
+    those stay restricted, only stored, until ``held_until`` (Art. 17(3)(b), 18). The notes
+    about the person (an objection's words, compelling grounds) go with the rest. The data key
+    stays for the kept values; ``subject_erase`` destroys it once the hold ends. Returns the
+    fields erased now; called again, it erases nothing more. Like ``subject_erase`` it is
+    recorded in the erasure ledger before it commits, with what was kept and until when, so a
+    restored backup erases the rest again and keeps the books."""
+    with transaction.atomic():
+        subject = subject_locked(subject_id)
+        gone = subject_hold_only(subject, keep, held_until)
+        subject.save(update_fields=HELD)
+        subject_notes_clear(subject)
+        detail = {"reason": reason, "kept": sorted(subject.values), "until": held_until.isoformat()}
+        entry = audit_entry(
+            actor=actor, action="subject.erase", subject_id=subject.id, fields=gone, detail=detail
+        )
+        audit_record_many([entry])
+        record = ErasureRecord(
+            subject.id, timezone.now(), entry.id, tuple(sorted(subject.values)), held_until
+        )
+        try:
+            erasure_record(record)
+        except OSError as exc:
+            logger.error("the erasure ledger cannot be written: %s", exc)
+            raise VaultError("ledger_unavailable", LEDGER_UNAVAILABLE) from None
+    return gone
 
 
 def _set_restricted(actor: Actor, subject_id: UUID, reason: str, *, restricted: bool) -> Subject:

@@ -49,8 +49,20 @@ def _customer(fields: dict[str, str]) -> str:
 
 
 def _readable(policy: Policy, purpose: str, scopes: set[str]) -> bool:
+    """A token reads a customer for a purpose it holds, unless the purpose is for totals only or
+    answers requests (CMS: ``rights``; only the jobs carrying out a request read under it)."""
     spec = policy.purposes[purpose]
-    return purpose in scopes and "customer" in spec.subject_kinds and not spec.aggregate_only
+    return (
+        purpose in scopes
+        and "customer" in spec.subject_kinds
+        and not spec.aggregate_only
+        and not spec.data_subject_requests
+    )
+
+
+def _direct_marketing(policy: Policy, purpose: str) -> bool:
+    spec = policy.purposes[purpose]
+    return spec.consent is not None and spec.consent.direct_marketing
 
 
 def _objectable(policy: Policy, purpose: str) -> bool:
@@ -91,6 +103,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("get", "/api/v1/subjects/{subject_id}/objections"): lambda p, s, q: (
         200 if any(_objectable(p, x) for x in s) else 403
     ),
+    # soft opt-in: for the token's own purpose, and only a direct-marketing one (422 otherwise)
+    ("post", "/api/v1/subjects/{subject_id}/soft-opt-ins"): lambda p, s, q: (
+        403 if q not in s else (201 if _direct_marketing(p, q) else 422)
+    ),
     ("get", "/api/v1/policy"): lambda p, s, q: 200,
     ("post", "/api/v1/subjects/{subject_id}/acceptances"): lambda p, s, q: (
         201 if "administration" in s else 403
@@ -98,6 +114,13 @@ RULES: dict[tuple[str, str], Rule] = {
     # data-subject requests: a token for the rights purpose (the matrix asks about no request)
     ("post", "/api/v1/requests"): lambda p, s, q: 201 if "rights" in s else 403,
     ("get", "/api/v1/requests/{reference}"): lambda p, s, q: 404 if "rights" in s else 403,
+    # invoices: a token for the invoicing purpose (the matrix subject has the paid product; the
+    # matrix asks about an invoice number that does not exist)
+    ("post", "/api/v1/invoices"): lambda p, s, q: 201 if "invoicing" in s else 403,
+    ("get", "/api/v1/invoices/{number}"): lambda p, s, q: 404 if "invoicing" in s else 403,
+    ("post", "/api/v1/invoices/{number}/payments"): lambda p, s, q: (
+        404 if "invoicing" in s else 403
+    ),
 }
 
 
@@ -112,6 +135,7 @@ def test_every_api_operation_has_an_access_rule():
 
 def _request(client, method: str, path: str, subject_id: str, purpose: str):
     url = path.replace("{subject_id}", subject_id).replace("{reference}", "R-ZZZZZZ")
+    url = url.replace("{number}", "2026-999999")
     bodies = {
         "/api/v1/subjects": {
             "product": "aplanner-free",
@@ -127,11 +151,21 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
             "channel": "web",
         },
         "/api/v1/subjects/{subject_id}/objections": {"purpose": purpose},
+        "/api/v1/subjects/{subject_id}/soft-opt-ins": {
+            "purpose": purpose,
+            "similar_products": True,
+            "opt_out_offered": True,
+        },
         "/api/v1/subjects/{subject_id}/consents/confirm": {"purpose": purpose, "code": "x"},
         "/api/v1/subjects/lookup": {"email": A["email"], "purpose": purpose},
         "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
         # A new address each time: filing is limited per address.
         "/api/v1/requests": {"kinds": ["access"], "email": f"r.{uuid.uuid4().hex[:10]}@example.nl"},
+        "/api/v1/invoices": {
+            "subject": subject_id,
+            "lines": [{"description": "Pro", "quantity": 1, "unit_cents": 1995, "vat_rate": 21}],
+        },
+        "/api/v1/invoices/{number}/payments": {"amount_cents": 100, "paid_on": "2026-03-01"},
     }
     if method == "get":
         query = {

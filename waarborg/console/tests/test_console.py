@@ -14,6 +14,7 @@ from waarborg.console import urls as console_urls
 from waarborg.core.actors import Actor
 from waarborg.policy.rules import actor_purposes
 from waarborg.policy.selectors import policy_current
+from waarborg.rights.services import request_file
 from waarborg.vault.services import subject_create
 
 pytestmark = pytest.mark.django_db
@@ -132,11 +133,20 @@ def _url_names() -> list[str]:
 
 
 PUBLIC = {"login", "logout", "verify", "enrol"}  # the last two: tested in test_mfa.py
+# Pages of one invoice or batch: their access is tested in waarborg/billing/tests/test_console.py.
+ONE_ITEM = {"invoice", "handover", "handover_approve", "handover_export"}
+OFFICER_ONLY = {"register", "requests", "request"}
+# Pages of one request (test_requests.py has the rest): their arguments and method. Sent empty,
+# a decision is refused in words (400) for the officer and refused outright (403) for others.
+REQUEST_PAGES = {"request": "get", "classify": "post", "extend": "post", "refuse": "post"}
 
 
 def test_every_console_page_answers_for_every_role_as_the_policy_says():
     policy = policy_current().policy
     subject_id = _customer()
+    reference = request_file(
+        kinds=["access"], email=FIELDS["email"], language="nl", channel="center"
+    ).reference
     failures = []
     for role in [*policy.roles, None]:
         client = _login(role)
@@ -148,7 +158,7 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
             if not policy.purposes[p].aggregate_only  # reports never show one person
         }
         for name in _url_names():
-            if name in PUBLIC:
+            if name in PUBLIC or name in ONE_ITEM:
                 continue
             if name == "subject":
                 for purpose in policy.purposes:
@@ -160,14 +170,31 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
                         failures.append((role, name, purpose, expected, got))
                 continue
             expected = 200 if allowed else 403
-            if name == "register":  # the record of processing activities: its keeper only
-                expected = 200 if role and policy.roles[role].decides_objections else 403
-            got = client.get(reverse(f"console:{name}")).status_code
+            officer = bool(role and policy.roles[role].decides_objections)
+            if name in OFFICER_ONLY or name == "disclosures":  # the registers, the requests
+                expected = 200 if officer else 403
+            if name in ("invoices", "handovers"):
+                expected = 200 if "invoicing" in allowed else 403
+            method = REQUEST_PAGES.get(name, "get")
+            args = [reference] if name in REQUEST_PAGES else []
+            if method == "post":  # a decision: refused unless the role decides requests
+                expected = 400 if officer else 403
+            got = getattr(client, method)(reverse(f"console:{name}", args=args)).status_code
             if got != expected:
                 failures.append((role, name, "", expected, got))
         client.logout()
     assert failures == []
-    assert set(_url_names()) - PUBLIC == {"home", "search", "subject", "register"}
+    assert set(_url_names()) - PUBLIC - ONE_ITEM == {
+        "home",
+        "search",
+        "subject",
+        "register",
+        "invoices",
+        "handovers",
+        "disclosures",
+        *OFFICER_ONLY,
+        *REQUEST_PAGES,
+    }
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page():

@@ -211,6 +211,7 @@ def planted_package(tmp_path: Path) -> Path:
             for app in (
                 "api",
                 "console",
+                "center",
                 "access",
                 "audit",
                 "rights",
@@ -218,6 +219,7 @@ def planted_package(tmp_path: Path) -> Path:
                 "consent",
                 "billing",
                 "retention",
+                "connectors",
             )
         },
         **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},

@@ -88,6 +88,11 @@ def test_api_system_sees_exactly_what_its_scope_allows(purpose):
         assert result == Refused("aggregate_only")
         assert (check.allowed, check.fields, check.reason) == (False, [], "aggregate_only")
         return
+    if POLICY["purposes"][purpose].get("data_subject_requests"):
+        # A token holds it to file requests; only the job carrying one out reads under it.
+        assert result == Refused("requests_only")
+        assert (check.allowed, check.fields, check.reason) == (False, [], "requests_only")
+        return
     assert isinstance(result, Allowed), result
     _assert_categories(purpose, result.fields)
     assert check.allowed

@@ -21,7 +21,7 @@ from waarborg.vault.erasures import (
     erasures_replay,
 )
 from waarborg.vault.models import Subject
-from waarborg.vault.services import VaultError, subject_erase
+from waarborg.vault.services import VaultError, subject_erase, subject_erase_held
 from waarborg.vault.tests.factories import OFFICER, pro_customer
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,31 @@ def test_replay_erases_whoever_is_not_yet_erased_and_a_second_replay_changes_not
     assert entry.actor == "job:backup-restore"
     assert entry.detail["ledger_audit_entry"] == "40"
     assert len(_lines(ledger)) == 1  # replay adds nothing to the ledger: it holds them already
+
+
+def test_an_erasure_that_keeps_the_books_is_recorded_and_replayed_keeping_them(ledger):
+    """A paid customer's erasure keeps what art. 52 AWR makes us keep: the ledger says what and
+    until when, so a restored backup erases the rest again and keeps (restricted) the books."""
+    subject = pro_customer(name="Erik Wisman", email="erik.wisman@example.nl")
+    before = Subject.objects.get(id=subject.id)  # the state a backup made now would hold
+    until = dt.date(2033, 12, 31)
+
+    gone = subject_erase_held(
+        actor=OFFICER, subject_id=subject.id, keep=["name"], held_until=until, reason="R-9"
+    )
+
+    [line] = _lines(ledger)
+    record = json.loads(line)
+    assert (record["keep"], record["until"]) == (["name"], "2033-12-31")
+    assert "Wisman" not in line and "erik" not in line
+    assert "email" in gone
+    # Restore: the backup's row comes back whole; replaying the ledger erases all but the books.
+    before.save()
+    assert "email" in Subject.objects.get(id=subject.id).values
+    records = list(LedgerReading(ledger))
+    first = erasures_replay(actor=RESTORE, records=records, now=dt.datetime.now(dt.UTC))
+    again = erasures_replay(actor=RESTORE, records=records, now=dt.datetime.now(dt.UTC))
+    row = Subject.objects.get(id=subject.id)
+    assert set(row.values) == {"name"} and row.email_index is None
+    assert row.restricted_at is not None and row.held_until == until and row.erased_at is None
+    assert (first.erased, again.erased, again.already) == (1, 0, 1)
