@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import billing, mfa, requests, views
+from waarborg.console import billing, mfa, requests, retention, views
 
 app_name = "console"
 urlpatterns = [
@@ -14,6 +14,13 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("subjects/<uuid:subject_id>", views.subject, name="subject"),
     path("register", views.register, name="register"),
+    path("retention", retention.overview, name="retention"),
+    path("retention/certificates/<int:run_id>", retention.certificate, name="certificate"),
+    path(
+        "retention/certificates/<int:run_id>.<str:fmt>",
+        retention.certificate,
+        name="certificate_export",
+    ),
     path("invoices", billing.invoices, name="invoices"),
     path("invoices/<str:number>", billing.invoice, name="invoice"),
     path("handovers", billing.handovers, name="handovers"),

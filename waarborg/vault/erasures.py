@@ -110,26 +110,41 @@ def erasure_record(record: ErasureRecord) -> None:
     """Append ``record`` and wait until it is on disk. Call it inside the erasure's transaction,
     after every other write, so that it runs before the commit; and never inside a transaction
     that is rolled back on purpose (a dry run): the record stays and a restore carries it out."""
+    erasure_records([record])
+
+
+def erasure_records(records: Sequence[ErasureRecord]) -> None:
+    """``erasure_record`` for many erasures: one write and one fsync per month file (a sweep
+    erases thousands of subjects per transaction; an fsync each would dominate it)."""
+    if not records:
+        return
     directory = ledger_dir()
     if not directory.is_dir():
         directory.mkdir(parents=True, exist_ok=True)
         _fsync_dir(directory.parent)
-    assert record.erased_at is not None
-    path = directory / f"erasures-{record.erased_at.astimezone(dt.UTC):%Y-%m}.jsonl"
+    by_file: dict[str, list[bytes]] = {}
+    for record in records:
+        assert record.erased_at is not None
+        name = f"erasures-{record.erased_at.astimezone(dt.UTC):%Y-%m}.jsonl"
+        by_file.setdefault(name, []).append(_line(record))
+    for name, lines in by_file.items():
+        _append(directory / name, b"".join(lines))
+
+
+def _append(path: Path, data: bytes) -> None:
     created = not path.exists()
-    line = _line(record)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
-            line = b"\n" + line  # end a line a crashed writer left unfinished
-        _write_all(fd, line)
+            data = b"\n" + data  # end a line a crashed writer left unfinished
+        _write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)  # also releases the lock
     if created:
-        _fsync_dir(directory)  # the new file's name must survive a power loss too
+        _fsync_dir(path.parent)  # the new file's name must survive a power loss too
 
 
 @dataclass

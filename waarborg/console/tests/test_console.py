@@ -133,9 +133,11 @@ def _url_names() -> list[str]:
 
 
 PUBLIC = {"login", "logout", "verify", "enrol"}  # the last two: tested in test_mfa.py
-# Pages of one invoice or batch: their access is tested in waarborg/billing/tests/test_console.py.
+# Pages of one invoice or batch: their access is tested in waarborg/billing/tests/test_console.py;
+# of one deletion certificate: in waarborg/retention/tests/test_console_certificates.py.
 ONE_ITEM = {"invoice", "handover", "handover_approve", "handover_export"}
-OFFICER_ONLY = {"register", "requests", "request"}
+ONE_ITEM |= {"certificate", "certificate_export"}
+OFFICER_ONLY = {"register", "requests", "request", "retention"}
 # Pages of one request (test_requests.py has the rest): their arguments and method. Sent empty,
 # a decision is refused in words (400) for the officer and refused outright (403) for others.
 REQUEST_PAGES = {"request": "get", "classify": "post", "extend": "post", "refuse": "post"}

@@ -1,0 +1,136 @@
+"""Deletion certificates: what one sweep removed, per rule, signed into the audit log.
+
+The certificate is computed from the schedule rows the run marked done, so it names every
+deletion of the run, also of batches done before a crash and the takeover. Its SHA-256 digest
+over the canonical JSON of the summary and of every deletion is written into an audit entry
+(``retention.certificate``), whose place in the hash chain seals it: changing a row of the
+schedule afterwards no longer matches the digest (``certificate_verify``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Max, Min
+from django.utils import timezone
+
+from waarborg.audit.services import audit_entry, audit_record_many
+from waarborg.core.actors import Actor
+from waarborg.policy.selectors import policy_current
+from waarborg.retention.models import RetentionItem, SweepRun
+
+SIGNED = "retention.certificate"
+
+
+def certificate_deletions(run: SweepRun) -> Iterator[dict[str, Any]]:
+    """Every row the run settled: subject, rule, outcome, fields, from when it counted."""
+    rows = RetentionItem.objects.filter(run=run).order_by("id")
+    for item in rows.iterator(chunk_size=1000):
+        yield {
+            "subject": str(item.subject_id),
+            "purpose": item.purpose,
+            "event": item.event,
+            "counted_from": item.counted_from.isoformat() if item.counted_from else None,
+            "due_at": item.due_at.isoformat() if item.due_at else None,
+            "outcome": item.outcome,
+            "fields": list(item.fields),
+        }
+
+
+def _rules(run: SweepRun) -> list[dict[str, Any]]:
+    policy = policy_current().policy
+    items = RetentionItem.objects.filter(run=run)
+    per = items.values("purpose", "event").annotate(
+        subjects=Count("subject_id", distinct=True),
+        first=Min("counted_from"),
+        last=Max("counted_from"),
+        due_first=Min("due_at"),
+        due_last=Max("due_at"),
+    )
+    fields: dict[str, Counter[str]] = {}
+    erased: Counter[str] = Counter()
+    for purpose, outcome, names in items.values_list("purpose", "outcome", "fields").iterator(1000):
+        fields.setdefault(purpose, Counter()).update(names)
+        erased[purpose] += outcome == "erased"
+    found = []
+    for row in per.order_by("purpose"):
+        spec = policy.purposes.get(row["purpose"])
+        retention = spec.retention if spec else None
+        found.append(
+            {
+                "purpose": row["purpose"],
+                "event": row["event"],
+                "period": {
+                    "years": retention.years,
+                    "months": retention.months,
+                    "days": retention.days,
+                }
+                if retention
+                else None,
+                "legal_reference": retention.legal_reference if retention else None,
+                "subjects": row["subjects"],
+                "subjects_erased": erased[row["purpose"]],
+                "fields": dict(sorted(fields.get(row["purpose"], Counter()).items())),
+                "counted_from": [_iso(row["first"]), _iso(row["last"])],
+                "due": [_iso(row["due_first"]), _iso(row["due_last"])],
+            }
+        )
+    return found
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def certificate_digest(run: SweepRun, summary: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(summary, sort_keys=True).encode())
+    for deletion in certificate_deletions(run):
+        digest.update(json.dumps(deletion, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def certificate_sign(*, run: SweepRun, actor: Actor) -> SweepRun:
+    """Finish ``run``: its certificate, its digest, and the audit entry that signs them."""
+    now = timezone.now()
+    summary = {
+        "run": run.id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": now.isoformat(),
+        "policy_version": policy_current().digest,
+        "rules": _rules(run),
+        "deletions": RetentionItem.objects.filter(run=run).count(),
+        "subjects": RetentionItem.objects.filter(run=run).values("subject_id").distinct().count(),
+    }
+    with transaction.atomic():
+        run.summary, run.finished_at = summary, now
+        run.digest = certificate_digest(run, summary)
+        entry = audit_entry(
+            actor=actor,
+            action=SIGNED,
+            subject_id=None,
+            detail={
+                "certificate": str(run.id),
+                "sha256": run.digest,
+                "deletions": str(summary["deletions"]),
+            },
+        )
+        audit_record_many([entry])
+        run.audit_entry = entry.id
+        run.save(update_fields=["summary", "finished_at", "digest", "audit_entry"])
+    return run
+
+
+def certificate_verify(run: SweepRun) -> bool:
+    """Whether the certificate still matches its deletions and the digest the audit log holds."""
+    from waarborg.audit.models import AuditEntry
+
+    if run.audit_entry is None:
+        return False
+    entry = AuditEntry.objects.filter(id=run.audit_entry, action=SIGNED).first()
+    digest = certificate_digest(run, run.summary)
+    return entry is not None and entry.detail.get("sha256") == digest == run.digest
