@@ -45,6 +45,8 @@ def test_no_template_holds_inline_script_or_style():
     """The policy allows no inline script or style, so no page may need one."""
     found = []
     for template in sorted(ROOT.glob("waarborg/*/templates/**/*.html")):
+        if "rights/export/" in str(template):
+            continue  # the page inside an access archive: opened from disk, never served by us
         text = template.read_text(encoding="utf-8")
         for what, pattern in INLINE.items():
             for match in pattern.finditer(text):
@@ -114,7 +116,13 @@ def _console_urls(subject_id: str) -> list[str]:
     urls = []
     for pattern in console_urls.urlpatterns:
         if isinstance(pattern, URLPattern) and pattern.name:
-            args = {"subject_id": subject_id} if "subject_id" in str(pattern.pattern) else {}
+            # Every other parameter gets a value of its shape; an unknown one answers 404, which
+            # must not be cacheable either.
+            shapes = {"int": 1, "uuid": subject_id}
+            args = {
+                name: shapes.get(type(conv).__name__.removesuffix("Converter").lower(), "x")
+                for name, conv in pattern.pattern.converters.items()
+            }
             urls.append(reverse(f"console:{pattern.name}", kwargs=args))
     return urls
 
