@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "waarborg.rights",
     "waarborg.consent",
     "waarborg.retention",
+    "waarborg.campaigns",
     "waarborg.api",
     "waarborg.console",
     "waarborg.intake",

@@ -1,0 +1,1 @@
+from waarborg.audit.tests.support import committed_db  # noqa: F401 - the fixture
