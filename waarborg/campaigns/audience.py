@@ -43,4 +43,4 @@ def audience_build(*, campaign: Campaign) -> int | Refused:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (campaign.pk, Delivery.Status.PENDING, *params))
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)

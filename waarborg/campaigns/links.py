@@ -32,9 +32,7 @@ def _fallback_headers(*, subject_id: UUID, purpose: str) -> dict[str, str]:
 
 def unsubscribe_for(*, subject_id: UUID, purpose: str) -> tuple[str, dict[str, str]]:
     """The visible link and the two headers for one person and purpose."""
-    link = cast(
-        Callable[..., str], getattr(consent, "unsubscribe_link", _fallback_link)
-    )
+    link = cast(Callable[..., str], getattr(consent, "unsubscribe_link", _fallback_link))
     headers = cast(
         Callable[..., dict[str, str]], getattr(consent, "unsubscribe_headers", _fallback_headers)
     )

@@ -6,6 +6,7 @@ headers added after signing), plain text in UTF-8, one stable Message-ID per del
 
 from __future__ import annotations
 
+import re
 from email.utils import formataddr
 from uuid import UUID
 
@@ -33,8 +34,17 @@ def message_body(campaign: Campaign, link: str) -> str:
     )
 
 
+MESSAGE_ID = re.compile(r"^<?campaign-(\d{1,18})\.(\d{1,18})@[^>\s]+>?$")
+
+
 def message_id(campaign_id: int, delivery_id: int, domain: str) -> str:
     return f"<campaign-{campaign_id}.{delivery_id}@{domain}>"
+
+
+def message_id_delivery(value: str) -> int | None:
+    """The delivery a bounce or complaint is about, from the Message-ID it quotes."""
+    found = MESSAGE_ID.match(value.strip())
+    return int(found.group(2)) if found else None
 
 
 def message_build(

@@ -65,7 +65,16 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True)
     sent_at = models.DateTimeField(null=True)
 
-    NOT_PERSONAL = {"id", "campaign", "subject_id", "status", "reason", "claimed_by", "claimed_at", "sent_at"}
+    NOT_PERSONAL = {
+        "id",
+        "campaign",
+        "subject_id",
+        "status",
+        "reason",
+        "claimed_by",
+        "claimed_at",
+        "sent_at",
+    }
 
     class Meta:
         constraints = [

@@ -37,6 +37,8 @@ from waarborg.gate.services import Allowed, gate_fields
 from waarborg.vault.models import Subject
 
 BATCH = 100
+# The server answered "no" to this message: it did not go, and the connection goes on.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 CLAIM_TIMEOUT = timedelta(minutes=15)
 S = Delivery.Status
 
@@ -110,7 +112,9 @@ def _prepare(
             if not email:
                 skipped[d.pk] = "no_email" if isinstance(read, Allowed) else read.reason
                 continue
-            mail = message_build(campaign=campaign, delivery_id=d.pk, subject_id=d.subject_id, to=email)
+            mail = message_build(
+                campaign=campaign, delivery_id=d.pk, subject_id=d.subject_id, to=email
+            )
             out.append((d, mail))
     for pk, reason in skipped.items():
         Delivery.objects.filter(id=pk).update(status=S.SKIPPED, reason=reason)
@@ -126,7 +130,11 @@ def _send(messages: list[tuple[Delivery, EmailMessage]]) -> tuple[list[int], lis
         for index, (delivery, mail) in enumerate(messages):
             try:
                 smtp.send_messages([mail])
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError):
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPSenderRefused,
+                smtplib.SMTPDataError,
+            ):
                 failed.append(delivery.pk)
             except BaseException:
                 _record(sent, failed)
@@ -196,4 +204,6 @@ def _finish(campaign_id: int) -> None:
 def campaigns_send_pending(*, size: int = BATCH) -> int:
     """Every campaign that is sending, to the end: the worker's task. How many mails went."""
     ids = Campaign.objects.filter(state=Campaign.State.SENDING).order_by("id")
-    return sum(campaign_send(campaign_id=i, size=size).sent for i in ids.values_list("id", flat=True))
+    return sum(
+        campaign_send(campaign_id=i, size=size).sent for i in ids.values_list("id", flat=True)
+    )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from waarborg.audit.services import audit_record
 from waarborg.campaigns.audience import audience_build
+from waarborg.campaigns.message import message_id_delivery
 from waarborg.campaigns.models import Campaign, Delivery, MailEvent, Suppression
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Refusal
@@ -94,20 +95,30 @@ SUPPRESSING = {
 }
 
 
+def mail_event_report(*, actor: Actor, message_id: str, kind: str, detail: str = "") -> MailEvent:
+    """``mail_event_record`` for the message a bounce or complaint quotes by its Message-ID."""
+    delivery_id = message_id_delivery(message_id)
+    if delivery_id is None:
+        raise Refusal("not_found", _("No campaign message has this Message-ID."))
+    return mail_event_record(actor=actor, delivery_id=delivery_id, kind=kind, detail=detail)
+
+
 def mail_event_record(*, actor: Actor, delivery_id: int, kind: str, detail: str = "") -> MailEvent:
     """A bounce or complaint about one delivery. A hard bounce or a complaint stops all campaign
-    mail to that address: the next batch and every later audience leave it out."""
+    mail to that address: the next batch and every later audience leave it out. The reporter
+    must act for the campaign's purpose (an API token with that scope)."""
     if kind not in MailEvent.Kind.values:
         raise Refusal("bad_kind", _("Unknown kind of mail event."))
     with transaction.atomic():
         delivery = Delivery.objects.select_related("campaign").filter(id=delivery_id).first()
-        if delivery is None or gate_purpose_refusal(
-            actor=actor, purpose=delivery.campaign.purpose
-        ):
-            raise Refusal("not_found", _("No such delivery."))
+        if delivery is None or gate_purpose_refusal(actor=actor, purpose=delivery.campaign.purpose):
+            raise Refusal("not_found", _("No campaign message has this Message-ID."))
         now = timezone.now()
         event = MailEvent.objects.create(
-            delivery=delivery, kind=kind, detail=detail[:500], reported_by=actor.label,
+            delivery=delivery,
+            kind=kind,
+            detail=detail[:500],
+            reported_by=actor.label,
             recorded_at=now,
         )
         if kind in SUPPRESSING:

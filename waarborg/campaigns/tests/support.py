@@ -42,7 +42,7 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
         return "250 OK"
 
     def recipients(self) -> Counter[str]:

@@ -36,7 +36,7 @@ def test_the_audience_is_exactly_those_with_confirmed_consent_and_nothing_agains
     subject_restrict(actor=OFFICER, subject_id=restricted.id, reason="disputed accuracy")
     subject_erase(actor=OFFICER, subject_id=erased.id, reason="art. 17 request")
     Suppression.objects.create(
-        email_index=bounced.email_index, reason="hard_bounce", recorded_at=bounced.created_at
+        email_index=str(bounced.email_index), reason="hard_bounce", recorded_at=bounced.created_at
     )
     other_purpose = free_customer()
     grant(other_purpose, "offers")

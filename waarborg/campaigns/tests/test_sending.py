@@ -4,6 +4,7 @@ take effect before the next batch."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -97,8 +98,9 @@ def test_a_mail_server_that_refuses_a_recipient_fails_that_delivery_only() -> No
 
     with smtp_sink() as (sink, _):
 
-        async def refuse(server: object, session: object, envelope: object, address: str,
-                         options: list[str]) -> str:
+        async def refuse(
+            server: object, session: object, envelope: object, address: str, options: list[str]
+        ) -> str:
             if address == "person1@example.nl":
                 return "550 no such user"
             envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
@@ -108,3 +110,24 @@ def test_a_mail_server_that_refuses_a_recipient_fails_that_delivery_only() -> No
         total = campaign_send(campaign_id=campaign.pk)
     assert (total.sent, total.failed) == (2, 1)
     assert campaign_progress(campaign_id=campaign.pk)["failed"] == 1
+
+
+def test_a_mail_service_reports_a_hard_bounce_through_the_api(api_for: Any) -> None:
+    campaign = _started(2)
+    with smtp_sink() as (sink, _):
+        campaign_send(campaign_id=campaign.pk)
+    quoted = str(sink.messages[0]["Message-ID"])
+    webhook = api_for("newsletter", name="mail-service")
+    answer = webhook.post(
+        "/api/v1/mail-events", {"message_id": quoted, "kind": "hard_bounce", "status": "5.1.1"}
+    )
+    assert answer.status_code == 201, answer.content
+    assert campaign_start(actor=MARKETER, campaign_id=draft(name="next").pk) == 1
+
+    wrong_scope = api_for("administration", name="other-app")
+    refused = wrong_scope.post("/api/v1/mail-events", {"message_id": quoted, "kind": "complaint"})
+    assert refused.status_code == 404
+    unknown = webhook.post("/api/v1/mail-events", {"message_id": "<x@y>", "kind": "complaint"})
+    assert unknown.status_code == 404
+    bad = webhook.post("/api/v1/mail-events", {"message_id": quoted, "kind": "lost"})
+    assert bad.status_code == 422

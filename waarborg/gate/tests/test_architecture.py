@@ -217,6 +217,7 @@ def planted_package(tmp_path: Path) -> Path:
                 "intake",
                 "consent",
                 "retention",
+                "campaigns",
             )
         },
         **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
