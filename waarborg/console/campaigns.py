@@ -101,6 +101,7 @@ def show(request: HttpRequest, actor: Actor, allowed: list[str], campaign_id: in
         "counts": counts,
         "total": sum(counts.values()),
         "open": counts["pending"] + counts["sending"],
+        "done": sum(counts.values()) - counts["pending"] - counts["sending"],
     }
     return render(request, "console/campaigns/show.html", context)
 
