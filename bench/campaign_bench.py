@@ -88,7 +88,8 @@ def fill(count: int) -> None:
             "INSERT INTO vault_purposestate (subject_id, purpose, consent, objected, "
             "compelling_grounds, updated_at, confirm_digest) "
             "SELECT md5('s' || i)::uuid, 'newsletter', CASE WHEN i %% 100 < 60 THEN 'granted' "
-            "WHEN i %% 100 < 65 THEN 'pending' WHEN i %% 100 < 70 THEN 'withdrawn' ELSE 'none' END, "
+            "WHEN i %% 100 < 65 THEN 'pending' WHEN i %% 100 < 70 THEN 'withdrawn' "
+            "ELSE 'none' END, "
             "i %% 50 = 7, '', now(), '' FROM generate_series(1, %s) i WHERE i %% 100 < 80",
             [count],
         )
@@ -129,8 +130,14 @@ def _campaign() -> Any:
     from waarborg.campaigns.models import Campaign
 
     return Campaign.objects.create(
-        purpose="newsletter", name="bench", subject_nl="x", subject_en="x", text_nl="x",
-        text_en="x", created_by="bench", created_at=timezone.now(),
+        purpose="newsletter",
+        name="bench",
+        subject_nl="x",
+        subject_en="x",
+        text_nl="x",
+        text_en="x",
+        created_by="bench",
+        created_at=timezone.now(),
     )
 
 
@@ -165,7 +172,9 @@ def bench_audience(count: int, rounds: int) -> list[Entry]:
     return [
         Entry(
             f"campaign.postgresql.{_k(count)}.audience_build",
-            pair.value * 1000, "ms", pair.baseline * 1000,
+            pair.value * 1000,
+            "ms",
+            pair.baseline * 1000,
             note=f"{sizes['ours']:,} deliveries; vs hand-written INSERT ... SELECT",
         )
     ]
@@ -203,7 +212,9 @@ def bench_memory(count: int) -> list[Entry]:
     return [
         Entry(
             "campaign.postgresql.audience_build.tracemalloc_peak",
-            big["traced_bytes"] / 1024, "KiB", small["traced_bytes"] / 1024,
+            big["traced_bytes"] / 1024,
+            "KiB",
+            small["traced_bytes"] / 1024,
             note=f"{_k(count)} vs {_k(count // 10)} subjects "
             f"({big['rows']:,.0f} vs {small['rows']:,.0f} deliveries)",
         )
@@ -275,8 +286,14 @@ def bench_send(count: int, port: int, rounds: int) -> list[Entry]:
     from waarborg.conftest import staff
 
     marketer = staff("marketing", name="bench")
-    draft = Draft("newsletter", "bench", "Nieuws", "News", "Beste lezer,\n\n" + "Nieuws. " * 60,
-                  "Dear reader,\n\n" + "News. " * 60)
+    draft = Draft(
+        "newsletter",
+        "bench",
+        "Nieuws",
+        "News",
+        "Beste lezer,\n\n" + "Nieuws. " * 60,
+        "Dear reader,\n\n" + "News. " * 60,
+    )
 
     def ours() -> None:
         campaign = campaign_save(actor=marketer, draft=draft)
@@ -304,7 +321,10 @@ def bench_send(count: int, port: int, rounds: int) -> list[Entry]:
     say(f"  sending: {1 / value:,.0f} msg/s through campaign_send vs {1 / base:,.0f} bare")
     return [
         Entry(
-            "campaign.send.per_message", value * 1000, "ms", base * 1000,
+            "campaign.send.per_message",
+            value * 1000,
+            "ms",
+            base * 1000,
             note=f"{1 / value:,.0f} vs {1 / base:,.0f} msg/s, {count:,} messages; "
             "target: at least half the bare rate (ratio <= 2)",
         )
@@ -321,7 +341,8 @@ def run_audience(count: int, quick: bool) -> int:
             return SKIPPED
         subprocess.run(
             [sys.executable, "-m", "bench.campaign_bench", "--count", str(n), "--fill"],
-            cwd=ROOT, check=True,
+            cwd=ROOT,
+            check=True,
         )
     django_setup(pg_database(f"waarborg_bench_campaign_{count}", bench="campaign_bench"))
     entries = bench_audience(count, rounds=3 if quick else 5)

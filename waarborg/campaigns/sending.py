@@ -121,29 +121,40 @@ def _prepare(
     return out, skipped
 
 
+def _release(ids: list[int]) -> None:
+    """Give claimed deliveries back: nothing of them has been handed to the mail server."""
+    Delivery.objects.filter(id__in=ids, status=S.SENDING).update(
+        status=S.PENDING, claimed_by="", claimed_at=None
+    )
+
+
 def _send(messages: list[tuple[Delivery, EmailMessage]]) -> tuple[list[int], list[int]]:
-    """Send over one connection; (sent, failed) ids. A connection lost mid-batch leaves the one
-    in flight ``unknown`` (it may have gone), frees the rest for the next batch, and raises."""
+    """Send over one connection; (sent, failed) ids. A mail server that cannot be reached frees
+    the whole batch; a connection lost mid-batch leaves the one in flight ``unknown`` (it may
+    have gone), frees the rest, and raises."""
     sent: list[int] = []
     failed: list[int] = []
-    with get_connection(fail_silently=False) as smtp:
+    smtp = get_connection(fail_silently=False)
+    try:
+        smtp.open()
+    except BaseException:
+        _release([d.pk for d, _ in messages])
+        raise
+    try:
         for index, (delivery, mail) in enumerate(messages):
             try:
                 smtp.send_messages([mail])
-            except (
-                smtplib.SMTPRecipientsRefused,
-                smtplib.SMTPSenderRefused,
-                smtplib.SMTPDataError,
-            ):
+            except REFUSED:
                 failed.append(delivery.pk)
             except BaseException:
                 _record(sent, failed)
                 Delivery.objects.filter(id=delivery.pk).update(status=S.UNKNOWN, reason="smtp_lost")
-                rest = [d.pk for d, _ in messages[index + 1 :]]
-                Delivery.objects.filter(id__in=rest).update(status=S.PENDING, claimed_by="")
+                _release([d.pk for d, _ in messages[index + 1 :]])
                 raise
             else:
                 sent.append(delivery.pk)
+    finally:
+        smtp.close()
     return sent, failed
 
 
@@ -164,7 +175,11 @@ def campaign_send_batch(*, campaign: Campaign, size: int = BATCH) -> Progress | 
     claimed = _claim(campaign.pk, size)
     if not claimed:
         return None
-    messages, skipped = _prepare(campaign, claimed)
+    try:
+        messages, skipped = _prepare(campaign, claimed)
+    except BaseException:
+        _release([d.pk for d in claimed])
+        raise
     sent, failed = _send(messages) if messages else ([], [])
     _record(sent, failed)
     return Progress(len(sent), len(skipped), len(failed))

@@ -19,8 +19,7 @@ TEXTS = {
 
 
 def _write(page: Any, lang: str) -> None:
-    name, subject, text = TEXTS[lang]
-    page.fill("#name", name)
+    page.fill("#name", TEXTS[lang][0])
     page.fill("#subject_nl", TEXTS["nl"][1])
     page.fill("#text_nl", TEXTS["nl"][2])
     page.fill("#subject_en", TEXTS["en"][1])

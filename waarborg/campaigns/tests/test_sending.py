@@ -13,7 +13,7 @@ from waarborg.campaigns.models import Campaign, Delivery, MailEvent
 from waarborg.campaigns.selectors import campaign_progress
 from waarborg.campaigns.sending import Progress, campaign_send
 from waarborg.campaigns.services import campaign_start, mail_event_record
-from waarborg.campaigns.tests.support import MARKETER, draft, people, smtp_sink
+from waarborg.campaigns.tests.support import MARKETER, draft, free_port, people, smtp_sink
 from waarborg.conftest import system
 from waarborg.vault.models import Subject
 from waarborg.vault.tests.factories import withdraw
@@ -131,3 +131,21 @@ def test_a_mail_service_reports_a_hard_bounce_through_the_api(api_for: Any) -> N
     assert unknown.status_code == 404
     bad = webhook.post("/api/v1/mail-events", {"message_id": quoted, "kind": "lost"})
     assert bad.status_code == 422
+
+
+def test_a_mail_server_that_cannot_be_reached_leaves_the_batch_to_send_later() -> None:
+    campaign = _started(3)
+    nobody_listens = override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=free_port(),
+        EMAIL_USE_TLS=False,
+        EMAIL_USE_SSL=False,
+        EMAIL_TIMEOUT=2,
+    )
+    with nobody_listens, pytest.raises(OSError):
+        campaign_send(campaign_id=campaign.pk)
+    assert campaign_progress(campaign_id=campaign.pk)["pending"] == 3
+    with smtp_sink() as (sink, _):
+        assert campaign_send(campaign_id=campaign.pk).sent == 3
+    assert len(sink.messages) == 3
