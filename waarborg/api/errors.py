@@ -26,6 +26,7 @@ STATUS = {
     "restricted": 409,
     "nothing_pending": 409,
     "email_taken": 409,
+    "soft_optin_opted_out": 409,
     "role_not_permitted": 403,
     "scope_not_permitted": 403,
     "aggregate_only": 403,

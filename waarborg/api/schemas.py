@@ -104,6 +104,19 @@ class ConsentIn(In):
     channel: Text = Field(max_length=16)
 
 
+class SoftOptInIn(In):
+    """Telecommunicatiewet 11.7 lid 3: mail an existing customer about similar products of your
+    own without consent. Both conditions must be true, or it is refused."""
+
+    purpose: Text = Field(max_length=64)
+    similar_products: StrictBool = Field(
+        description="the messages are about products or services like those the customer bought"
+    )
+    opt_out_offered: StrictBool = Field(
+        description="the customer could refuse these messages when the address was collected"
+    )
+
+
 class AcceptanceIn(In):
     version: Text = Field(
         min_length=12, max_length=64, description="the version's hash, or its first 12 characters"

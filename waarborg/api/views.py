@@ -16,6 +16,7 @@ from waarborg.api.errors import install_handlers
 from waarborg.api.requests import router as requests_router
 from waarborg.api.throttle import ClientLimitedBearer, TokenRateThrottle
 from waarborg.campaigns.services import mail_event_report
+from waarborg.consent.optin import soft_optin_record
 from waarborg.core.actors import Actor
 from waarborg.gate.ledger import gate_ledger
 from waarborg.gate.lookup import gate_lookup
@@ -163,6 +164,22 @@ def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentCo
     purpose, code = payload.purpose, payload.code
     state = gate_consent_confirm(actor=actor, subject_id=subject_id, purpose=purpose, code=code)
     return _state_body(state)
+
+
+@v1.post("/subjects/{subject_id}/soft-opt-ins", response={201: s.StateOut, **WRITE})
+def soft_optin_create(request: HttpRequest, subject_id: UUID, payload: s.SoftOptInIn) -> Any:
+    """Soft opt-in (Tw 11.7 lid 3), recorded as such: only for an existing customer, only for
+    similar products, only when the opt-out was offered at collection; a person who refused
+    before stays refused. Every message must still carry the unsubscribe link."""
+    consent = soft_optin_record(
+        actor=_actor(request),
+        subject_id=subject_id,
+        purpose=payload.purpose,
+        similar_products=payload.similar_products,
+        opt_out_offered=payload.opt_out_offered,
+    )
+    body = {"purpose": payload.purpose, "consent": consent, "objected": False}
+    return Status(201, body)
 
 
 @v1.post("/subjects/{subject_id}/objections", response={201: s.StateOut, **WRITE})

@@ -68,3 +68,36 @@ class CookieChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor}: {', '.join(self.accepted) or '-'} ({self.method})"
+
+
+class ConsentText(models.Model):
+    """A consent text exactly as a sign-up form showed it; ``digest`` is the version a proof row
+    (the vault's ``PurposeEvent.text_version``) names."""
+
+    digest = models.CharField(max_length=16, unique=True)
+    purpose = models.CharField(max_length=64)
+    lang = models.CharField(max_length=2)
+    text = models.TextField()
+    first_used_at = models.DateTimeField()
+
+    NOT_PERSONAL = {"id", "digest", "purpose", "lang", "text", "first_used_at"}
+
+    def __str__(self) -> str:
+        return f"{self.purpose}/{self.lang}: {self.digest}"
+
+
+class OptinMail(models.Model):
+    """That a double opt-in mail went out, once (no address is kept here: the mail goes to the
+    address typed in the form, while the request is answered)."""
+
+    subject_id = models.UUIDField()
+    purposes = models.JSONField(default=list)
+    lang = models.CharField(max_length=2)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+    message_id = models.CharField(max_length=200, blank=True)
+
+    NOT_PERSONAL = {"id", "subject_id", "purposes", "lang", "created_at", "sent_at", "message_id"}
+
+    def __str__(self) -> str:
+        return f"opt-in mail {self.pk}"

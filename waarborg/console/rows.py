@@ -68,6 +68,7 @@ def access_rows(entries: Iterable[LogEntry]) -> list[dict[str, Any]]:
 TONES = {
     "consent_given": "ok",
     "consent_confirmed": "ok",
+    "soft_opt_in": "ok",
     "consent_withdrawn": "muted",
     "objected": "bad",
     "grounds_recorded": "warn",

@@ -23,6 +23,8 @@ ACTIONS: dict[str, Text] = {
     "consent.grant": _("Consent given"),
     "consent.withdraw": _("Consent withdrawn"),
     "consent.confirm": _("Consent confirmed"),
+    "consent.soft_opt_in": _("Soft opt-in recorded (existing customer)"),
+    "consent.lookup": _("Looked up an address for a sign-up"),
     "consent.list": _("Read the consent history"),
     "objection.record": _("Objection recorded"),
     "objection.grounds": _("Compelling grounds recorded"),
@@ -40,6 +42,7 @@ ACTIONS: dict[str, Text] = {
 EVENTS: dict[str, Text] = {
     "consent_given": _("Consent given"),
     "consent_confirmed": _("Consent confirmed (double opt-in)"),
+    "soft_opt_in": _("Soft opt-in (existing customer, similar products)"),
     "consent_withdrawn": _("Consent withdrawn"),
     "objected": _("Objection"),
     "grounds_recorded": _("Compelling grounds recorded"),

@@ -135,3 +135,27 @@ def gate_policy_accept(*, actor: Actor, subject_id: UUID, version: str) -> Accep
         "policy.accept",
         lambda: accept(actor=actor, subject_id=subject_id, digest=version, how="api"),
     )
+
+
+def gate_soft_optin_record(
+    *,
+    actor: Actor,
+    subject_id: UUID,
+    purpose: str,
+    similar_products: bool,
+    opt_out_offered: bool,
+    source: str = "",
+) -> PurposeState:
+    """Tw 11.7 lid 3: an existing customer mailed about similar products without consent,
+    recorded as a soft opt-in (the vault refuses it when the terms do not hold)."""
+    terms = ledger.SoftOptIn(
+        similar_products=similar_products, opt_out_offered=opt_out_offered, source=source
+    )
+    return _ledger_call(
+        ledger.soft_optin_record,
+        "consent.soft_opt_in",
+        actor=actor,
+        subject_id=subject_id,
+        purpose=purpose,
+        terms=terms,
+    )

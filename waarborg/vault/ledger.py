@@ -187,6 +187,55 @@ def consent_confirm(*, actor: Actor, subject_id: UUID, purpose: str, code: str) 
     return _ledger_write(actor, subject_id, purpose, step)
 
 
+@dataclass(frozen=True)
+class SoftOptIn:
+    """What Telecommunicatiewet 11.7 lid 3 asks before mailing a customer without consent: the
+    address came from a sale to this customer (``Subject.kind`` says so), the messages are about
+    the controller's own similar products, and the customer could refuse when the address was
+    collected (and may in every message, by its unsubscribe link)."""
+
+    similar_products: bool
+    opt_out_offered: bool
+    source: str = ""
+
+
+def _soft_optin_check(purpose: str, terms: SoftOptIn) -> None:
+    if not consent_rules(purpose).direct_marketing:
+        raise VaultError("soft_optin_not_marketing", _("Soft opt-in applies to direct marketing."))
+    if not terms.similar_products:
+        message = _("Soft opt-in is only for messages about similar products of our own.")
+        raise VaultError("soft_optin_not_similar", message)
+    if not terms.opt_out_offered:
+        message = _("Soft opt-in needs the chance to refuse when the address was collected.")
+        raise VaultError("soft_optin_no_opt_out", message)
+
+
+def soft_optin_record(
+    *, actor: Actor, subject_id: UUID, purpose: str, terms: SoftOptIn
+) -> PurposeState:
+    """Mail an existing customer about similar products without asking consent first (Tw 11.7
+    lid 3), recorded as such: its own event kind, never confused with consent. Refused for
+    anyone who is not a customer and for anyone who said no before (a withdrawal or an
+    objection holds)."""
+    _soft_optin_check(purpose, terms)
+
+    def change(subject: Subject, state: PurposeState) -> str:
+        if subject.kind != "customer" or not subject.product:
+            message = _("Soft opt-in is only for existing customers.")
+            raise VaultError("soft_optin_not_customer", message)
+        if state.objected or state.consent == PurposeState.Consent.WITHDRAWN:
+            message = _("This person refused these messages; soft opt-in cannot override that.")
+            raise VaultError("soft_optin_opted_out", message)
+        if state.consent != PurposeState.Consent.GRANTED:
+            state.consent = PurposeState.Consent.GRANTED
+            state.confirm_digest, state.confirm_expires = "", None
+        return ""
+
+    proof = {"channel": "email", "source": terms.source}
+    step = Step(PurposeEvent.Kind.SOFT_OPT_IN, "consent.soft_opt_in", change, proof, _consent)
+    return _ledger_write(actor, subject_id, purpose, step)
+
+
 def _seal(subject: Subject, kind: str, purpose: str, text: str) -> str:
     """Free text about a person (compelling grounds, an objection's note) is personal data: it is
     encrypted under the subject's own key, so erasure shreds it with the rest."""

@@ -149,6 +149,7 @@ class PurposeEvent(models.Model):
     class Kind(models.TextChoices):
         CONSENT_GIVEN = "consent_given", "consent given"
         CONSENT_CONFIRMED = "consent_confirmed", "consent confirmed (double opt-in)"
+        SOFT_OPT_IN = "soft_opt_in", "soft opt-in of an existing customer (Tw 11.7 lid 3)"
         CONSENT_WITHDRAWN = "consent_withdrawn", "consent withdrawn"
         OBJECTED = "objected", "objection"
         GROUNDS_RECORDED = "grounds_recorded", "compelling grounds recorded"
