@@ -334,7 +334,7 @@ def bench_send(count: int, port: int, rounds: int) -> list[Entry]:
 # --- entry points -------------------------------------------------------------------------
 
 
-def run_audience(count: int, quick: bool) -> int:
+def run_audience(count: int, quick: bool, rounds: int | None = None) -> int:
     for n in (count // 10, count):
         url = pg_database(f"waarborg_bench_campaign_{n}", bench="campaign_bench")
         if url is None:
@@ -345,7 +345,7 @@ def run_audience(count: int, quick: bool) -> int:
             check=True,
         )
     django_setup(pg_database(f"waarborg_bench_campaign_{count}", bench="campaign_bench"))
-    entries = bench_audience(count, rounds=3 if quick else 5)
+    entries = bench_audience(count, rounds=rounds or (3 if quick else 5))
     entries += bench_memory(count)
     report(f"campaign audience benchmarks on postgresql ({count:,} subjects)", entries)
     return 0
@@ -375,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} subjects")
     parser.add_argument("--count", type=int, help=f"subjects (default {FULL:,})")
     parser.add_argument("--part", choices=["audience", "send", "all"], default="all")
+    parser.add_argument("--rounds", type=int, help="timing rounds (default 5; quick 3)")
     parser.add_argument("--messages", type=int, help=f"messages to send (default {SEND_FULL:,})")
     parser.add_argument("--fill", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
@@ -395,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [sys.executable, "-m", "bench.campaign_bench", "--part", "send"]
         cmd += ["--messages", str(messages), *(["--quick"] if args.quick else [])]
         status = subprocess.run(cmd, cwd=ROOT, check=False).returncode
-    return run_audience(count, args.quick) if status == 0 else status
+    return run_audience(count, args.quick, args.rounds) if status == 0 else status
 
 
 if __name__ == "__main__":
