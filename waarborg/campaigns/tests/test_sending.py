@@ -4,8 +4,8 @@ take effect before the next batch."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client, override_settings
