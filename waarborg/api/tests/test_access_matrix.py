@@ -98,6 +98,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # data-subject requests: a token for the rights purpose (the matrix asks about no request)
     ("post", "/api/v1/requests"): lambda p, s, q: 201 if "rights" in s else 403,
     ("get", "/api/v1/requests/{reference}"): lambda p, s, q: 404 if "rights" in s else 403,
+    # bounces and complaints: the matrix names no campaign message, which answers alike to all
+    ("post", "/api/v1/mail-events"): lambda p, s, q: 404,
 }
 
 
@@ -132,6 +134,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
         "/api/v1/subjects/{subject_id}/acceptances": {"version": policy_current().digest[:12]},
         # A new address each time: filing is limited per address.
         "/api/v1/requests": {"kinds": ["access"], "email": f"r.{uuid.uuid4().hex[:10]}@example.nl"},
+        "/api/v1/mail-events": {"message_id": "<campaign-9.9@example.nl>", "kind": "complaint"},
     }
     if method == "get":
         query = {
