@@ -261,8 +261,10 @@ def send_people(count: int) -> None:
         return
     say(f"  making {count:,} subjects for sending ...")
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM campaigns_campaign")
-        cursor.execute("TRUNCATE vault_purposestate, vault_subject CASCADE")
+        cursor.execute(
+            "TRUNCATE campaigns_mailevent, campaigns_suppression, campaigns_delivery, "
+            "campaigns_campaign, vault_purposestate, vault_subject CASCADE"
+        )
     version = policy_current().digest
     for first in range(0, count, 1000):
         items = [
