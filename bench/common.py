@@ -36,6 +36,10 @@ TARGETS = {
     "gate.*.audience_iter.*": 1.5,
     "backup.*.create": 1.5,  # issue 13: backup vs pg_dump | gzip
     "rights.access_export": 3.0,
+    # issue 12: campaigns
+    "campaign.*.audience_build": 1.5,
+    "campaign.*.audience_build.tracemalloc_peak": 1.5,
+    "campaign.send.per_message": 2.0,  # at least half the bare smtplib loop's rate
 }
 
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "waarborg.consent",
     "waarborg.billing",
     "waarborg.retention",
+    "waarborg.campaigns",
     "waarborg.api",
     "waarborg.console",
     "waarborg.center",

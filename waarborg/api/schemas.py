@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Schema
@@ -141,6 +142,20 @@ class ObjectionIn(In):
     """No free text: a note about a person would be personal data outside the vault."""
 
     purpose: Text = Field(max_length=64)
+
+
+class MailEventIn(In):
+    """A bounce or complaint about a campaign message, named by the Message-ID it quotes."""
+
+    message_id: Text = Field(max_length=300)
+    kind: Literal["hard_bounce", "soft_bounce", "complaint"]
+    # The enhanced status code only (RFC 3463, "5.1.1"): a diagnostic text can quote the address.
+    status: str = Field(default="", pattern=r"^[245]\.\d{1,3}\.\d{1,3}$")
+
+
+class MailEventOut(Schema):
+    kind: str
+    recorded_at: datetime
 
 
 class Created(Schema):

@@ -16,6 +16,7 @@ from waarborg.api.errors import install_handlers
 from waarborg.api.invoices import router as invoices_router
 from waarborg.api.requests import router as requests_router
 from waarborg.api.throttle import ClientLimitedBearer, TokenRateThrottle
+from waarborg.campaigns.services import mail_event_report
 from waarborg.consent.optin import soft_optin_record
 from waarborg.core.actors import Actor
 from waarborg.gate.ledger import gate_ledger
@@ -227,6 +228,20 @@ def consent_list(request: HttpRequest, subject_id: UUID) -> Any:
 @v1.get("/subjects/{subject_id}/objections", response={200: s.EventList, **READ})
 def objection_list(request: HttpRequest, subject_id: UUID) -> Any:
     return _events(request, subject_id, "objections")
+
+
+@v1.post("/mail-events", response={201: s.MailEventOut, **WRITE})
+def mail_event_create(request: HttpRequest, payload: s.MailEventIn) -> Any:
+    """A bounce or complaint about a campaign message (from the mail service's webhook). A hard
+    bounce or a complaint stops all campaign mail to that address. The token needs the scope
+    of the campaign's purpose (newsletter or offers)."""
+    event = mail_event_report(
+        actor=_actor(request),
+        message_id=payload.message_id,
+        kind=payload.kind,
+        detail=payload.status,
+    )
+    return Status(201, {"kind": event.kind, "recorded_at": event.recorded_at})
 
 
 @v1.get("/policy", response={200: s.PolicyOut, **COMMON})

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from waarborg.console import billing, mfa, requests, retention, views
+from waarborg.console import billing, campaigns, mfa, requests, retention, views
 
 app_name = "console"
 urlpatterns = [
@@ -39,6 +39,11 @@ urlpatterns = [
     path("requests/<str:reference>/classify", requests.request_classify_view, name="classify"),
     path("requests/<str:reference>/extend", requests.request_extend_view, name="extend"),
     path("requests/<str:reference>/refuse", requests.request_refuse_view, name="refuse"),
+    path("campaigns", campaigns.index, name="campaigns"),
+    path("campaigns/new", campaigns.write, name="campaign_new"),
+    path("campaigns/<int:campaign_id>", campaigns.show, name="campaign"),
+    path("campaigns/<int:campaign_id>/edit", campaigns.write, name="campaign_edit"),
+    path("campaigns/<int:campaign_id>/send", campaigns.send, name="campaign_send"),
     # The same pages typed with a trailing slash.
     re_path(
         r"^(?P<page>login|search|register|requests)/$",

@@ -24,6 +24,7 @@ from django_otp import user_has_device  # type: ignore[import-untyped]
 from waarborg.access.logins import LOGIN_PAUSE, login_failed, login_paused, login_succeeded
 from waarborg.access.mfa import mfa_step
 from waarborg.access.selectors import staff_actor
+from waarborg.campaigns.selectors import campaign_purposes
 from waarborg.console.rows import access_rows, field_rows, history_rows, purpose_names
 from waarborg.core.actors import Actor
 from waarborg.core.clients import client_address
@@ -146,10 +147,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     query = request.GET.copy()
     query.pop("lang", None)
     here = request.path + (f"?{query.urlencode()}" if query else "")
+    marketing = actor is not None and bool(campaign_purposes(purposes=gate_purposes(actor=actor)))
     return {
         "can_see_register": actor is not None and keeps_registers(policy, actor),
         "can_see_invoices": actor is not None and "invoicing" in gate_purposes(actor=actor),
         "can_handle_requests": actor is not None and decides_objections(policy, actor),
+        "can_send_campaigns": marketing,
         "language_next": here,
     }
 

@@ -121,6 +121,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("post", "/api/v1/invoices/{number}/payments"): lambda p, s, q: (
         404 if "invoicing" in s else 403
     ),
+    # bounces and complaints: the matrix names no campaign message, which answers alike to all
+    ("post", "/api/v1/mail-events"): lambda p, s, q: 404,
 }
 
 
@@ -166,6 +168,7 @@ def _request(client, method: str, path: str, subject_id: str, purpose: str):
             "lines": [{"description": "Pro", "quantity": 1, "unit_cents": 1995, "vat_rate": 21}],
         },
         "/api/v1/invoices/{number}/payments": {"amount_cents": 100, "paid_on": "2026-03-01"},
+        "/api/v1/mail-events": {"message_id": "<campaign-9.9@example.nl>", "kind": "complaint"},
     }
     if method == "get":
         query = {

@@ -220,6 +220,7 @@ def planted_package(tmp_path: Path) -> Path:
                 "billing",
                 "retention",
                 "connectors",
+                "campaigns",
             )
         },
         **{f"waarborg/{app}/__init__.py": "" for app in ("policy", "core")},
