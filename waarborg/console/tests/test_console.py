@@ -10,6 +10,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # type: ignore[import-untyped]
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from waarborg.access.services import staff_create
+from waarborg.campaigns.selectors import campaign_purposes
 from waarborg.console import urls as console_urls
 from waarborg.core.actors import Actor
 from waarborg.policy.rules import actor_purposes
@@ -137,6 +138,9 @@ PUBLIC = {"login", "logout", "verify", "enrol"}  # the last two: tested in test_
 # of one deletion certificate: in waarborg/retention/tests/test_console_certificates.py.
 ONE_ITEM = {"invoice", "handover", "handover_approve", "handover_export"}
 ONE_ITEM |= {"certificate", "certificate_export"}
+# of one campaign: in waarborg/campaigns/tests/test_console.py.
+ONE_ITEM |= {"campaign", "campaign_edit", "campaign_send"}
+MARKETING_ONLY = {"campaigns", "campaign_new"}
 OFFICER_ONLY = {"register", "requests", "request", "retention"}
 # Pages of one request (test_requests.py has the rest): their arguments and method. Sent empty,
 # a decision is refused in words (400) for the officer and refused outright (403) for others.
@@ -177,6 +181,8 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
                 expected = 200 if officer else 403
             if name in ("invoices", "handovers"):
                 expected = 200 if "invoicing" in allowed else 403
+            if name in MARKETING_ONLY:
+                expected = 200 if campaign_purposes(purposes=sorted(allowed)) else 403
             method = REQUEST_PAGES.get(name, "get")
             args = [reference] if name in REQUEST_PAGES else []
             if method == "post":  # a decision: refused unless the role decides requests
@@ -196,6 +202,7 @@ def test_every_console_page_answers_for_every_role_as_the_policy_says():
         "disclosures",
         *OFFICER_ONLY,
         *REQUEST_PAGES,
+        *MARKETING_ONLY,
     }
 
 
