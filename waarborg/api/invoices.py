@@ -13,12 +13,12 @@ from ninja import Router, Schema, Status
 from pydantic import Field, StrictInt
 
 from waarborg.api import schemas as s
+from waarborg.api.auth import request_actor
 from waarborg.billing.errors import refusal
 from waarborg.billing.models import Invoice
 from waarborg.billing.selectors import invoice_get, invoice_is_overdue
 from waarborg.billing.services import Line, invoice_create, invoicing_scope_check, payment_register
 from waarborg.billing.vat import vat_totals
-from waarborg.core.actors import Actor
 
 router = Router(tags=["invoices"])
 ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 413, 422, 429), s.Error)
@@ -58,13 +58,6 @@ class InvoiceOut(Schema):
     outstanding_cents: int
     settled_on: date | None
     overdue: bool
-
-
-def _actor(request: HttpRequest) -> Actor:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Actor):
-        raise TypeError("an API view without an authenticated system")
-    return auth
 
 
 def _body(invoice: Invoice) -> dict[str, Any]:
@@ -110,7 +103,7 @@ def invoice_post(request: HttpRequest, payload: InvoiceIn) -> Status[dict[str, A
     """Invoice a customer of a paid product; the number is given here (2026-000001, ...)."""
     lines = [Line(**line.model_dump()) for line in payload.lines]
     invoice = invoice_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         subject_id=payload.subject,
         lines=lines,
         issued_on=payload.issued_on,
@@ -122,14 +115,14 @@ def invoice_post(request: HttpRequest, payload: InvoiceIn) -> Status[dict[str, A
 @router.get("/invoices/{number}", response={200: InvoiceOut, **ERRORS})
 def invoice_read(request: HttpRequest, number: str) -> dict[str, Any]:
     """An invoice: lines, VAT per rate, payments booked, what is still open, whether overdue."""
-    invoicing_scope_check(actor=_actor(request))
+    invoicing_scope_check(actor=request_actor(request))
     return _read(number)
 
 
 @router.post("/invoices/{number}/payments", response={201: InvoiceOut, **ERRORS})
 def payment_post(request: HttpRequest, number: str, payload: PaymentIn) -> Status[dict[str, Any]]:
     payment_register(
-        actor=_actor(request),
+        actor=request_actor(request),
         number=number[:16],
         amount_cents=payload.amount_cents,
         paid_on=payload.paid_on,

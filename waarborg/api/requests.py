@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from waarborg.api import schemas as s
-from waarborg.core.actors import Actor
+from waarborg.api.auth import request_actor
 from waarborg.core.i18n import current_language
 from waarborg.rights import selectors
 from waarborg.rights.errors import not_found
@@ -45,13 +45,6 @@ class RequestOut(Schema):
     days_left: int
 
 
-def _actor(request: HttpRequest) -> Actor:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Actor):
-        raise TypeError("an API view without an authenticated system")
-    return auth
-
-
 def _state(reference: str) -> dict[str, Any]:
     state = selectors.request_state(reference)
     if state is None:
@@ -77,7 +70,7 @@ def request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[str,
         language=payload.language or current_language(),
         channel="api",
         explanation=payload.explanation,
-        actor=_actor(request),
+        actor=request_actor(request),
     )
     return Status(201, _state(filed.reference))
 
@@ -85,5 +78,5 @@ def request_create(request: HttpRequest, payload: RequestIn) -> Status[dict[str,
 @router.get("/requests/{reference}", response={200: RequestOut, **ERRORS})
 def request_read(request: HttpRequest, reference: str) -> dict[str, Any]:
     """A request's state, deadline and days left (negative: late); no personal data."""
-    rights_scope_check(actor=_actor(request))
+    rights_scope_check(actor=request_actor(request))
     return _state(reference[:32])

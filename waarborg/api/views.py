@@ -12,6 +12,7 @@ from pydantic import Field
 
 from waarborg.access.selectors import system_for_token
 from waarborg.api import schemas as s
+from waarborg.api.auth import request_actor
 from waarborg.api.errors import install_handlers
 from waarborg.api.invoices import router as invoices_router
 from waarborg.api.requests import router as requests_router
@@ -56,13 +57,6 @@ WRITE: dict[int, Any] = {403: s.Error, 404: s.Error, 409: s.Error, **COMMON}
 READ: dict[int, Any] = {403: s.Refusal, 404: s.Refusal, **COMMON}
 
 
-def _actor(request: HttpRequest) -> Actor:
-    auth = getattr(request, "auth", None)
-    if not isinstance(auth, Actor):  # the router's auth ran first; this is only the type
-        raise TypeError("an API view without an authenticated system")
-    return auth
-
-
 def _refusal(refused: Refused) -> Status[dict[str, str]]:
     message = str(refused.message)
     body = {"code": refused.reason, "refused": refused.reason, "message": message}
@@ -82,7 +76,7 @@ class LookupQuery(Schema):
 @v1.post("/subjects", response={201: s.Created, **WRITE})
 def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> Status[dict[str, UUID]]:
     subject = gate_subject_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         product=payload.product,
         fields=payload.fields,
         accepted=payload.accepted_policy_version,
@@ -92,7 +86,7 @@ def subject_create(request: HttpRequest, payload: s.SubjectCreate) -> Status[dic
 
 # Before the routes with {subject_id}: "lookup" must not be read as an id.
 def _lookup(request: HttpRequest, email: str, purpose: str) -> Any:
-    found = gate_lookup(actor=_actor(request), purpose=purpose, email=email)
+    found = gate_lookup(actor=request_actor(request), purpose=purpose, email=email)
     if isinstance(found, Refused):
         return _refusal(found)
     return {"subjects": [{"id": m.id, "purpose": m.purpose, "fields": m.fields} for m in found]}
@@ -116,14 +110,14 @@ def subject_lookup_post(request: HttpRequest, payload: s.LookupIn) -> Any:
 def subject_update(
     request: HttpRequest, subject_id: UUID, payload: s.SubjectPatch
 ) -> dict[str, UUID]:
-    actor = _actor(request)
+    actor = request_actor(request)
     subject = gate_subject_update(actor=actor, subject_id=subject_id, fields=payload.fields)
     return {"id": subject.id}
 
 
 @v1.get("/subjects/{subject_id}", response={200: s.SubjectOut, **READ})
 def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQuery]) -> Any:
-    result = gate_fields(actor=_actor(request), purpose=query.purpose, subject=subject_id)
+    result = gate_fields(actor=request_actor(request), purpose=query.purpose, subject=subject_id)
     if isinstance(result, Refused):
         return _refusal(result)
     return {"id": subject_id, "purpose": query.purpose, "fields": result.fields}
@@ -131,7 +125,9 @@ def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQue
 
 @v1.post("/gate/check", response={200: s.Decision, **COMMON})
 def gate_check_view(request: HttpRequest, payload: s.GateCheckIn) -> dict[str, Any]:
-    decision = gate_check(actor=_actor(request), purpose=payload.purpose, subject=payload.subject)
+    decision = gate_check(
+        actor=request_actor(request), purpose=payload.purpose, subject=payload.subject
+    )
     return {
         "allowed": decision.allowed,
         "fields": decision.fields,
@@ -147,7 +143,7 @@ def _state_body(state: Any) -> dict[str, Any]:
 @v1.post("/subjects/{subject_id}/consents", response={201: s.StateOut, **WRITE})
 def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn) -> Any:
     state = gate_consent_record(
-        actor=_actor(request),
+        actor=request_actor(request),
         subject_id=subject_id,
         purpose=payload.purpose,
         granted=payload.granted,
@@ -161,7 +157,7 @@ def consent_create(request: HttpRequest, subject_id: UUID, payload: s.ConsentIn)
 def consent_confirm(request: HttpRequest, subject_id: UUID, payload: s.ConsentConfirmIn) -> Any:
     """Double opt-in, step two: call this when the person opens the link you e-mailed them,
     with the code that link carries (given when the consent was recorded)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     purpose, code = payload.purpose, payload.code
     state = gate_consent_confirm(actor=actor, subject_id=subject_id, purpose=purpose, code=code)
     return _state_body(state)
@@ -173,7 +169,7 @@ def soft_optin_create(request: HttpRequest, subject_id: UUID, payload: s.SoftOpt
     similar products, only when the opt-out was offered at collection; a person who refused
     before stays refused. Every message must still carry the unsubscribe link."""
     consent = soft_optin_record(
-        actor=_actor(request),
+        actor=request_actor(request),
         subject_id=subject_id,
         purpose=payload.purpose,
         similar_products=payload.similar_products,
@@ -185,7 +181,7 @@ def soft_optin_create(request: HttpRequest, subject_id: UUID, payload: s.SoftOpt
 
 @v1.post("/subjects/{subject_id}/objections", response={201: s.StateOut, **WRITE})
 def objection_create(request: HttpRequest, subject_id: UUID, payload: s.ObjectionIn) -> Any:
-    actor = _actor(request)
+    actor = request_actor(request)
     state = gate_objection_record(actor=actor, subject_id=subject_id, purpose=payload.purpose)
     return Status(201, _state_body(state))
 
@@ -194,14 +190,14 @@ def objection_create(request: HttpRequest, subject_id: UUID, payload: s.Objectio
 def acceptance_create(request: HttpRequest, subject_id: UUID, payload: s.AcceptanceIn) -> Any:
     """The person accepted this version of the privacy statement (C1), e.g. when asked again
     after it changed."""
-    actor = _actor(request)
+    actor = request_actor(request)
     accepted = gate_policy_accept(actor=actor, subject_id=subject_id, version=payload.version)
     body = {"version": accepted.policy_digest, "accepted_at": accepted.accepted_at.isoformat()}
     return Status(201, body)
 
 
 def _events(request: HttpRequest, subject_id: UUID, ledger: Any) -> Any:
-    events = gate_ledger(actor=_actor(request), subject_id=subject_id, ledger=ledger)
+    events = gate_ledger(actor=request_actor(request), subject_id=subject_id, ledger=ledger)
     if isinstance(events, Refused):
         return _refusal(events)
     return {
@@ -236,7 +232,7 @@ def mail_event_create(request: HttpRequest, payload: s.MailEventIn) -> Any:
     bounce or a complaint stops all campaign mail to that address. The token needs the scope
     of the campaign's purpose (newsletter or offers)."""
     event = mail_event_report(
-        actor=_actor(request),
+        actor=request_actor(request),
         message_id=payload.message_id,
         kind=payload.kind,
         detail=payload.status,

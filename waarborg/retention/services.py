@@ -42,21 +42,19 @@ from waarborg.retention.sealed import (
     backup_key,
 )
 from waarborg.retention.selectors import backup_facts
-from waarborg.vault.erasures import ErasureRecord, LedgerError, LedgerReading, erasures_replay
+from waarborg.vault.erasures import (
+    ErasureRecord,
+    LedgerError,
+    LedgerReading,
+    erasures_replay,
+    fsync_dir,
+)
 
 BATCH = 1000  # ledger records replayed per transaction
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def backup_create(*, path: Path, progress: Progress) -> dict[str, Any]:
@@ -89,7 +87,7 @@ def backup_create(*, path: Path, progress: Progress) -> dict[str, Any]:
             out.flush()
             os.fsync(out.fileno())
         partial.rename(path)
-        _fsync_dir(path.resolve().parent)
+        fsync_dir(path.resolve().parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -79,7 +79,7 @@ def ledger_dir() -> Path:
     return directory
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -121,7 +121,7 @@ def erasure_records(records: Sequence[ErasureRecord]) -> None:
     directory = ledger_dir()
     if not directory.is_dir():
         directory.mkdir(parents=True, exist_ok=True)
-        _fsync_dir(directory.parent)
+        fsync_dir(directory.parent)
     by_file: dict[str, list[bytes]] = {}
     for record in records:
         assert record.erased_at is not None
@@ -144,7 +144,7 @@ def _append(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)  # also releases the lock
     if created:
-        _fsync_dir(path.parent)  # the new file's name must survive a power loss too
+        fsync_dir(path.parent)  # the new file's name must survive a power loss too
 
 
 @dataclass
