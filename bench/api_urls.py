@@ -3,8 +3,9 @@
 ``ping`` is a bare ninja endpoint (the baseline). Two more endpoints do only the database work
 an audited read cannot avoid, by hand and with no gate, token, throttle or decryption:
 ``read-and-log`` runs the gate's subject query and one autocommitted audit INSERT, ``log`` the
-INSERT alone. Whatever the gate costs comes on top of them, so they show how close to the bare
-endpoint any audited read can get on this machine."""
+INSERT alone; ``read-open-and-log`` adds the decryption of the values (no token, no gate).
+Whatever the gate costs comes on top of them, so they show how close to the bare endpoint any
+audited read can get on this machine."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from django.http import HttpRequest
 from django.urls import path
 from ninja import NinjaAPI
 
+from waarborg.gate.decrypt import open_values
+from waarborg.gate.fetch import subject_with_state
 from waarborg.urls import urlpatterns as project_urlpatterns
 
 _SELECT = (
@@ -39,6 +42,16 @@ def read_and_log(request: HttpRequest, subject: UUID) -> dict[str, str]:
         cursor.fetchone()
         cursor.execute(_INSERT, [subject])
     return {"ok": "yes"}
+
+
+@floor.get("/read-open-and-log")
+def read_open_and_log(request: HttpRequest, subject: UUID) -> dict[str, object]:
+    row = subject_with_state(subject, "administration")
+    assert row is not None
+    values = open_values(row[0], list(row[0].values))
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [subject])
+    return {"id": str(subject), "fields": values}
 
 
 @floor.get("/ping")

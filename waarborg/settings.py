@@ -231,6 +231,9 @@ WAARBORG_API_ANONYMOUS_RATE = env_rate("WAARBORG_API_ANONYMOUS_RATE", "60/m")
 # token revocation generation): a table in the database (made by core's migration) unless
 # WAARBORG_CACHE_URL names a Redis server.
 CACHES = {"default": env_cache("WAARBORG_CACHE_URL", table="waarborg_cache")}
+# Off: the server's processes only append to the audit log and 'waarborg audit seal --every N',
+# run beside them, gives entries their place in the hash chain (waarborg/audit/services.py).
+WAARBORG_SEAL_IN_SERVER = env_bool("WAARBORG_SEAL_IN_SERVER", default=True)
 # Sites (scheme://host[:port]) that embed the cookie banner and may record choices from their
 # pages (waarborg/consent/views.py); this server's own pages always may.
 WAARBORG_BANNER_ORIGINS = [o.rstrip("/") for o in env_list("WAARBORG_BANNER_ORIGINS", [])]

@@ -12,7 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "waarborg.settings")
 
 try:
     application = get_wsgi_application()
-    from waarborg.audit.services import sealer_use_background
+    from django.conf import settings
+
+    from waarborg.audit.services import sealer_leave_to_loop, sealer_use_background
     from waarborg.policy.loader import PolicyInvalid
     from waarborg.policy.selectors import policy_current
     from waarborg.retention.markers import restore_guard_install, restore_refusal
@@ -28,7 +30,10 @@ try:
         print(f"waarborg: {refusal}", file=sys.stderr)
         sys.exit(2)
     restore_guard_install()
-    sealer_use_background()  # requests never wait for the hash chain
+    if settings.WAARBORG_SEAL_IN_SERVER:
+        sealer_use_background()  # requests never wait for the hash chain
+    else:
+        sealer_leave_to_loop()  # 'waarborg audit seal --every N' runs beside the server
 except ImproperlyConfigured as exc:
     print(f"waarborg: configuration error: {exc}", file=sys.stderr)
     sys.exit(2)

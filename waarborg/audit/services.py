@@ -247,12 +247,24 @@ def sealer_use_inline() -> None:
     for sealer in _background:
         sealer.stop()
     _background.clear()
+    _elsewhere[0] = False
+
+
+def sealer_leave_to_loop() -> None:
+    """Never seal in this process: a separate ``waarborg audit seal --every N`` does it
+    (``WAARBORG_SEAL_IN_SERVER=0``). The server's processes then only append, and the chain's
+    hashing takes no time from the threads that answer requests."""
+    sealer_use_inline()
+    _elsewhere[0] = True
 
 
 _last_seal = [0.0]
+_elsewhere = [False]  # sealer_leave_to_loop() was called
 
 
 def _seal_soon() -> None:
+    if _elsewhere[0]:
+        return
     if _background:
         _background[0].wake()
         return

@@ -17,6 +17,7 @@ from waarborg.audit.services import (
     BackgroundSealer,
     audit_record,
     audit_seal,
+    sealer_leave_to_loop,
     sealer_use_background,
     sealer_use_inline,
 )
@@ -44,6 +45,21 @@ def test_the_background_thread_seals_what_requests_committed():
         sealer_use_inline()
     result = audit_verify()
     assert (result.checked, result.unsealed, result.intact) == (5, 0, True)
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_a_server_that_leaves_sealing_to_the_loop_only_appends():
+    """WAARBORG_SEAL_IN_SERVER=0: the reads are logged at once, chained only by the loop."""
+    services._last_seal[0] = 0.0  # an inline sealer would be due now
+    sealer_leave_to_loop()
+    try:
+        _read(4)
+        assert audit_verify().unsealed == 4
+    finally:
+        sealer_use_inline()
+    assert audit_seal() == 4  # what 'waarborg audit seal --every N' does beside the server
+    result = audit_verify()
+    assert (result.checked, result.unsealed, result.intact) == (4, 0, True)
 
 
 def _entry_with_id(pk: int) -> None:
