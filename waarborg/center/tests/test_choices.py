@@ -19,9 +19,10 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from waarborg.audit.models import AuditEntry
-from waarborg.conftest import staff
+from waarborg.conftest import staff, system
 from waarborg.consent.choices import LINK_HOURS, LINKS_PER_ADDRESS, SESSION_MINUTES
 from waarborg.consent.models import ChoicesLink
+from waarborg.consent.optin import soft_optin_record
 from waarborg.consent.tests.support import post_choice
 from waarborg.consent.texts import consent_text
 from waarborg.gate.services import gate_check
@@ -274,3 +275,45 @@ def test_the_page_shows_this_browsers_cookie_choice_not_the_persons(inbox: Inbox
     assert chosen["visitor"] not in page
     shown = AuditEntry.objects.filter(detail__visitor=chosen["visitor"])
     assert shown.count() == 1  # the choice itself; showing it to its browser links nobody
+
+
+def test_consent_from_the_sign_up_form_shows_with_the_words_agreed_to(
+    inbox: Inbox, ask: Ask, django_capture_on_commit_callbacks: Any
+) -> None:
+    subject = customer()
+    agreed = consent_text(purpose="offers", lang="nl")
+    form = {"name": "A", "email": ON_FILE, "consent": ["offers", "newsletter"]}
+    form |= {"version-offers": agreed.version}
+    form["version-newsletter"] = consent_text(purpose="newsletter", lang="nl").version
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post("/privacy/subscribe?lang=nl", form)
+    optin = re.search(r"/privacy/subscribe/confirm/\S+", inbox.body())
+    assert optin
+    ask(ON_FILE, lang="en")
+    browser = _opened(inbox)
+    page = browser.get(f"{PAGE}?lang=en").content.decode()
+    assert page.count("Given, not confirmed") == 2  # pending consent is said not to count
+    Client().post(optin.group(0))
+    page = browser.get(f"{PAGE}?lang=en").content.decode()
+    offers = page.split('id="purpose-offers"')[1].split("</section>")[0]
+    assert "Given and confirmed" in offers and "The words you agreed to" in offers
+    assert agreed.version in offers and "Ja, ik wil" in offers  # the Dutch words they saw
+    assert _allowed(subject.id, "offers")
+
+
+def test_a_soft_opt_in_is_told_as_such_and_can_be_withdrawn(inbox: Inbox, ask: Ask) -> None:
+    subject = customer()
+    soft_optin_record(
+        actor=system("offers"),
+        subject_id=subject.id,
+        purpose="offers",
+        similar_products=True,
+        opt_out_offered=True,
+    )
+    ask(ON_FILE)
+    browser = _opened(inbox)
+    page = browser.get(f"{PAGE}?lang=en").content.decode()
+    offers = page.split('id="purpose-offers"')[1].split("</section>")[0]
+    assert "Sent to you as a customer" in offers and "Withdraw my consent" in offers
+    browser.post(f"{PAGE}?lang=en", {"action": "withdraw", "purpose": "offers"})
+    assert not _allowed(subject.id, "offers")

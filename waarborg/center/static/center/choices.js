@@ -11,6 +11,8 @@
     if (!asked) return;
     asked = false;
     var url = new URL(location.href);
+    url.searchParams.delete("done"); // the notice of an earlier change is not news any more
+    url.searchParams.delete("purpose");
     url.searchParams.set("cookies", String(Date.now()));
     url.hash = "cookies-h";
     location.replace(url.toString());
