@@ -81,7 +81,7 @@ def open_link(request: HttpRequest, code: str) -> HttpResponse:
         session = choices_open(code=code)
     except Refusal:
         return _broken(request)
-    lang = request.GET.get("lang") or session.lang
+    lang = request_language(request) if "lang" in request.GET else session.lang
     response = HttpResponseRedirect(_url("center:choices", lang), status=303)
     response.set_cookie(
         COOKIE,

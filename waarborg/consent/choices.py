@@ -39,7 +39,7 @@ from waarborg.consent.models import ChoicesLink, ConsentText, CookieChoice
 from waarborg.consent.texts import consent_text, consent_text_keep
 from waarborg.core.actors import Actor
 from waarborg.core.counters import counter_add, counter_get
-from waarborg.core.errors import Refusal
+from waarborg.core.errors import Refusal, Text
 from waarborg.core.i18n import Lang
 from waarborg.core.mail import mail_send
 from waarborg.gate.ledger import LedgerEvent, gate_ledger
@@ -58,6 +58,7 @@ SESSION_MINUTES = 30  # after the link is used: changes without a new link, this
 LINKS_PER_ADDRESS = 5  # a day: as the rights form, too few to mail-bomb anyone
 LINKS_PER_CLIENT = 20  # a day, from one client address
 WINDOW = 24 * 3600
+KEEP = timedelta(days=2)  # a link's row outlives its link (a day) and its session (30 minutes)
 OPEN_PATH = "/privacy/center/choices/open/"
 SOURCE = "center:choices"  # the proof rows' source: the privacy center's choices page
 # Who asks whether an address is on file: the person at the form, nobody we know yet.
@@ -116,12 +117,14 @@ def choices_link_request(*, email: str, lang: Lang, client: str = "") -> None:
         message = _("This is not a valid e-mail address.")
         raise Refusal("bad_email", message, {"email": message})
     _count(address, client)
+    now = timezone.now()
     with transaction.atomic():
+        # Rows of links and sessions long over go (they are kept only while they can work).
+        ChoicesLink.objects.filter(created_at__lt=now - KEEP).delete()
         found = gate_requester_find(actor=ASKER, email=email).subject_id
         if found is None:
             transaction.on_commit(lambda: _send_quietly(to=email, lang=lang, link=None))
             return
-        now = timezone.now()
         # A new link replaces the older ones not used yet.
         ChoicesLink.objects.filter(subject_id=found, used_at__isnull=True).update(expires_at=now)
         code = secrets.token_urlsafe(24)
@@ -258,7 +261,7 @@ class PurposeChoice:
     offer_version: str  # the version of the text offered now (what "give" sends)
     can_withdraw: bool
     can_give: bool
-    reason: str = ""  # why the gate refuses, for "unavailable"
+    reason: Text = ""  # why the gate refuses, in words, for "unavailable"
 
 
 _KIND_STATE = {
@@ -304,21 +307,24 @@ def _choice(purpose: str, events: list[LedgerEvent], reason: str, lang: Lang) ->
         text_version=version,
         policy_version=(last.policy_digest[:12] if last else ""),
         offer_version=offer.version,
-        can_withdraw=state in ("given", "pending", "customer"),
+        can_withdraw=state in ("given", "pending", "customer") or reason == "restricted",
         can_give=state in ("never", "withdrawn", "objected", "pending"),
-        reason=reason if state == "unavailable" else "",
+        reason=REASONS.get(reason, "") if state == "unavailable" else "",
     )
 
 
 def choices_read(*, token: str, lang: Lang) -> list[PurposeChoice]:
     """Every consent purpose of the policy with the person's state in it, through the gate
     (each purpose's check and the ledger, audited). Refused when the session ended, or when the
-    gate reads nothing about the person (``restricted``, ``erased``)."""
+    person is erased. For a restricted person the gate reads no history: each purpose is shown
+    as not available, and withdrawal stays possible (Art. 7(3): at any time)."""
     session = _session(token)
     actor = center_actor()
     events = gate_ledger(actor=actor, subject_id=session.subject_id, ledger="all")
     if not isinstance(events, list):
-        raise Refusal(events.reason, REASONS[events.reason])
+        if events.reason != "restricted":
+            raise Refusal(events.reason, REASONS[events.reason])
+        events = []
     return [
         _choice(
             p, events, gate_check(actor=actor, purpose=p, subject=session.subject_id).reason, lang

@@ -28,6 +28,7 @@ from waarborg.consent.texts import consent_text
 from waarborg.gate.services import gate_check
 from waarborg.rights.tests.support import NOT_ON_FILE, ON_FILE, customer
 from waarborg.vault.models import PurposeEvent
+from waarborg.vault.services import subject_restrict
 
 pytestmark = pytest.mark.django_db
 MARKETER = staff("marketing")
@@ -317,3 +318,30 @@ def test_a_soft_opt_in_is_told_as_such_and_can_be_withdrawn(inbox: Inbox, ask: A
     assert "Sent to you as a customer" in offers and "Withdraw my consent" in offers
     browser.post(f"{PAGE}?lang=en", {"action": "withdraw", "purpose": "offers"})
     assert not _allowed(subject.id, "offers")
+
+
+def test_rows_of_links_long_over_are_deleted(inbox: Inbox, ask: Ask) -> None:
+    customer()
+    ask(ON_FILE)
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        ask(NOT_ON_FILE)
+    assert not ChoicesLink.objects.exists()
+
+
+def test_a_restricted_person_sees_why_and_can_still_withdraw(inbox: Inbox, ask: Ask) -> None:
+    subject = customer()
+    soft_optin_record(
+        actor=system("offers"),
+        subject_id=subject.id,
+        purpose="offers",
+        similar_products=True,
+        opt_out_offered=True,
+    )
+    subject_restrict(actor=staff("privacy_officer"), subject_id=subject.id, reason="dispute")
+    ask(ON_FILE)
+    browser = _opened(inbox)
+    page = browser.get(f"{PAGE}?lang=en").content.decode()
+    assert page.count("Processing is restricted") == 2 and "Give my consent" not in page
+    browser.post(f"{PAGE}?lang=en", {"action": "withdraw", "purpose": "offers"})
+    last = PurposeEvent.objects.filter(subject_id=subject.id, purpose="offers").last()
+    assert last is not None and last.kind == "consent_withdrawn"
