@@ -19,6 +19,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from waarborg.center.words import NAMES, RIGHTS, state_words
+from waarborg.consent.choices import LINK_HOURS
 from waarborg.core.clients import client_address
 from waarborg.core.i18n import Lang, request_language
 from waarborg.policy.selectors import policy_current
@@ -39,10 +40,12 @@ def _page(
     status: int = 200,
     *,
     state: State | None = None,
+    lang: Lang | None = None,
 ) -> HttpResponse:
-    """A page of the center in the reader's language: the one asked for with ``?lang=``, else,
-    on a page about a request (opened from a mail), the request's own language."""
-    lang = _language(request, state)
+    """A page of the center in the reader's language: ``lang`` when the caller knows it (the
+    language of a choices session), else the one asked for with ``?lang=``, else, on a page
+    about a request (opened from a mail), the request's own language."""
+    lang = lang or _language(request, state)
     policy = policy_current().policy
     base = {"lang": lang, "controller": policy.controller, "confirm_days": CONFIRM_DAYS}
     with translation.override(lang):
@@ -89,14 +92,17 @@ def _form(
     *,
     problems: dict[str, Any] | None = None,
     refusal: object = "",
+    choices: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = {
+        "choices": choices or {},
         "rights": RIGHTS,
         "sent": sent,
         "problems": problems or {},
         "refusal": refusal,
         "explanation_max": EXPLANATION_MAX,
+        "link_hours": LINK_HOURS,
     }
     return _page(request, "home.html", context, status=status)
 

@@ -101,3 +101,46 @@ class OptinMail(models.Model):
 
     def __str__(self) -> str:
         return f"opt-in mail {self.pk}"
+
+
+class ChoicesLink(models.Model):
+    """A link to a person's own choices in the privacy center, mailed to an address on file.
+
+    Only the SHA-256 of its code is kept; it works once, until ``expires_at``. Using it opens a
+    short session: a random token in the person's browser (a cookie), of which again only the
+    SHA-256 is kept, valid until ``session_until`` or until the person closes it. No address is
+    kept here: the mail goes to the address typed in the form, while the request is answered."""
+
+    subject_id = models.UUIDField()
+    lang = models.CharField(max_length=2)
+    code_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+    used_at = models.DateTimeField(null=True)
+    session_digest = models.CharField(max_length=64, blank=True)
+    session_until = models.DateTimeField(null=True)
+
+    NOT_PERSONAL = {
+        "id",
+        "subject_id",
+        "lang",
+        "code_digest",
+        "created_at",
+        "expires_at",
+        "sent_at",
+        "used_at",
+        "session_digest",
+        "session_until",
+    }
+
+    class Meta:
+        indexes = [
+            # choices.choices_session: the session token a browser sends, on every page
+            models.Index(fields=["session_digest"], name="consent_choices_session_idx"),
+            # choices.choices_link_request: older unused links of the person stop working
+            models.Index(fields=["subject_id", "used_at"], name="consent_choices_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"choices link {self.pk}"
