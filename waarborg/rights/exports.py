@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from waarborg.audit.services import audit_record
 from waarborg.connectors.registry import system_name, vault_key
@@ -148,9 +150,31 @@ def _event(policy: Policy, event: dict[str, Any], lang: str) -> dict[str, Any]:
 def _access(policy: Policy, entry: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         **entry,
+        "who": _who(entry["who"]),
         "purpose_name": _purpose_name(policy, entry["purpose"], lang) if entry["purpose"] else "",
         "what": words(ACTIONS, entry["action"]),
+        "decision": _decision(entry.get("decision", "")),
     }
+
+
+def _who(who: str) -> str:
+    """Who a log entry names, in words for the person (``access_log.csv`` keeps the actor as
+    logged): staff by role is "a staff member", a job of ours, a system by its name."""
+    kind, _sep, name = who.partition(":")
+    if kind == "staff":
+        return _("a staff member")
+    if kind == "subject":
+        return _("you, or someone in your name, through our forms")
+    if kind == "job":
+        return _("our own automated processing")
+    if kind == "system":
+        return _("the system %(name)s") % {"name": name}
+    return who
+
+
+def _decision(decision: str) -> str:
+    answers = {"allowed": pgettext("log", "allowed"), "refused": pgettext("log", "refused")}
+    return answers.get(decision, decision)
 
 
 def _table(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -240,7 +264,7 @@ def export_label(reference: str) -> str:
 def export_store(request: Request, archive: bytes) -> Export:
     """Keep the archive, sealed, in the caller's transaction (once per request)."""
     sealed = gate_blob_seal(data=archive, label=export_label(request.reference))
-    export, _ = Export.objects.update_or_create(
+    export, _created = Export.objects.update_or_create(
         request=request,
         defaults={"archive": sealed, "size": len(archive), "created_at": timezone.now()},
     )
