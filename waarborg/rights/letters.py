@@ -75,14 +75,16 @@ def letter_send(*, letter_id: int) -> bool:
     letter = Letter.objects.select_related("request").get(id=letter_id)
     try:
         context = letter_context(letter)
+        to, answers = context.pop("to"), context.pop("in_reply_to")
         policy = policy_current().policy
         mail_send(
-            to=context.pop("to"),
+            to=to,
             template=TEMPLATES + letter.kind.partition(":")[0],
             language="en" if letter.language == "en" else "nl",
             context=context,
             sender=(policy.controller.trade_name, policy.controller.contact_email),
             message_id=_message_id(letter, policy.controller.contact_email),
+            answers=answers,
         )
     except BaseException:
         Letter.objects.filter(id=letter_id).update(attempted_at=None)  # free it for a retry
@@ -99,7 +101,8 @@ def _message_id(letter: Letter, contact: str) -> str:
 
 
 def letter_context(letter: Letter) -> dict[str, Any]:
-    """What a letter's template may use; ``to`` is the requester's address."""
+    """What a letter's template may use; ``to`` is the requester's address, ``in_reply_to``
+    the Message-ID of the mail that asked (or "")."""
     request = letter.request
     texts = gate_request_open(
         actor=LETTERS,
@@ -109,11 +112,13 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             "email": request.email,
             "extension_reason": request.extension_reason,
             "refusal_reasons": request.refusal_reasons,
+            "in_reply_to": request.in_reply_to,
         },
     )
     controller = policy_current().policy.controller
     context: dict[str, Any] = {
         "to": texts["email"],
+        "in_reply_to": texts["in_reply_to"],
         "request": request,
         "kinds": [Request.Kind(k).label for k in request.kinds],
         "controller": controller,
