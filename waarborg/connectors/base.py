@@ -1,7 +1,7 @@
 """The interface every system a request is carried out in offers: ``retrieve``, ``erase`` and
 ``restrict``, about one person, for one step of one request.
 
-Error contract (the step runner, ``waarborg.rights.steps``, relies on it):
+Error contract (the step runner, ``waarborg.rights.tasks``, relies on it):
 
 - A connector raises ``ConnectorError`` and nothing else on purpose. ``retry=True``: the system
   could not be reached or answered that it is busy (a network error, a timeout, HTTP 5xx, 408 or

@@ -21,8 +21,7 @@ from waarborg.rights.letters import letter_prepare
 from waarborg.rights.models import Letter, Request, Step
 from waarborg.rights.selectors import request_get
 from waarborg.rights.services import _audit, _locked, _officer
-from waarborg.rights.steps import step_add
-from waarborg.rights.tasks import request_enqueue
+from waarborg.rights.tasks import request_enqueue, step_add
 from waarborg.rights.validation import text_clean
 
 

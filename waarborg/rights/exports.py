@@ -38,8 +38,8 @@ from waarborg.policy.schema import Policy, localized
 from waarborg.policy.selectors import policy_current
 from waarborg.rights import errors
 from waarborg.rights.codes import code_digest, reference_clean
-from waarborg.rights.execute import payload_open
 from waarborg.rights.models import Export, Request, Step
+from waarborg.rights.payloads import payload_open
 
 EXPORT_DAYS = 7
 DOWNLOAD_PATH = "/privacy/center/download"

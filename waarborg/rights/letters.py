@@ -23,6 +23,7 @@ from waarborg.core.mail import mail_send
 from waarborg.gate.requesters import gate_request_open
 from waarborg.gate.requests import gate_request_grounds_read
 from waarborg.policy.selectors import policy_current
+from waarborg.rights.answers import answer_context
 from waarborg.rights.codes import CONFIRM_DAYS, code_digest, status_code
 from waarborg.rights.models import Letter, Request
 
@@ -131,9 +132,6 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         context["confirm_url"] = _confirm_url(request)
         context["confirm_days"] = CONFIRM_DAYS
     if letter.kind == Letter.Kind.ANSWER:
-        # The answer reads the steps, whose last one records this letter: imported here.
-        from waarborg.rights.answers import answer_context
-
         context.update(answer_context(request))
     if letter.kind.startswith(Letter.Kind.GROUNDS + ":") and request.subject_id is not None:
         purpose = letter.kind.partition(":")[2]

@@ -173,7 +173,7 @@ class Letter(models.Model):
 
 
 class Step(models.Model):
-    """One step of carrying out a request: one action in one system (``steps.py``). A worker
+    """One step of carrying out a request: one action in one system (``tasks.py``). A worker
     claims a step with one conditional UPDATE and holds it for LEASE; a step whose worker died
     is taken again once the lease ran out, or at once by a worker started with the same id."""
 

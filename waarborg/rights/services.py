@@ -27,7 +27,7 @@ from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
 from waarborg.rights.models import Letter, Request, Step
-from waarborg.rights.steps import steps_plan
+from waarborg.rights.tasks import steps_plan
 from waarborg.rights.validation import (
     Filing,
     filing_clean,
@@ -123,7 +123,7 @@ def request_confirm(*, reference: str, code: str) -> Request:
         request.confirm_digest, request.confirm_expires = "", None
         request.save(update_fields=["status", "confirmed_at", "confirm_digest", "confirm_expires"])
         _audit(PUBLIC, request, "rights.confirm")
-        steps_plan(request=request)  # carried out in the background from here (steps.py)
+        steps_plan(request=request)  # carried out in the background from here (tasks.py)
     return request
 
 
