@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from waarborg.connectors.registry import system_name
+from waarborg.connectors.registry import system_name, vault_key
 from waarborg.policy.rules import purpose_covers_field
 from waarborg.policy.schema import Policy, localized
 from waarborg.policy.selectors import policy_current
@@ -64,7 +64,7 @@ def answer_context(request: Request) -> dict[str, Any]:
                 "marketing": _purposes(policy, s.result.get("direct_marketing", []), lang),
                 "interest": _purposes(policy, s.result.get("legitimate_interest", []), lang),
             }
-        if s.action == Step.Action.RECTIFY:
+        if s.action == Step.Action.RECTIFY and s.system == vault_key():
             context["rectified"] = {
                 "fields": _fields(policy, s.result.get("fields", []), lang),
                 "recipients": [

@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from waarborg.audit.services import audit_record
 from waarborg.connectors.base import Connector, ConnectorError, Person, Retrieved
-from waarborg.connectors.registry import connector_get
+from waarborg.connectors.registry import connector_get, vault_key
 from waarborg.connectors.vault import STEPS
-from waarborg.gate.request_writes import gate_request_lift, gate_request_object
+from waarborg.gate.request_writes import gate_request_object
 from waarborg.gate.requesters import RIGHTS
+from waarborg.gate.services import Allowed, gate_fields
+from waarborg.policy.rules import requests_purpose
+from waarborg.policy.selectors import policy_current
 from waarborg.rights.answers import answer_partial
 from waarborg.rights.exports import export_archive, export_store
 from waarborg.rights.letters import letter_prepare
@@ -109,22 +112,47 @@ def _object(step: Step) -> None:
 
 
 def _lift(step: Step) -> None:
-    person = _person(step)
-    reason = f"request {person.reference}: the person was told"
-
-    def work() -> bool:
-        return gate_request_lift(actor=STEPS, subject_id=person.subject_id, reason=reason)
-
-    _carry(step, work, lambda lifted: ({"lifted": lifted}, None), True)
+    connector = _connector(step)
+    work = lambda: connector.lift(_person(step))  # noqa: E731
+    _carry(step, work, lambda lifted: ({"lifted": lifted}, None), connector.local)
 
 
 def _rectify(step: Step) -> None:
-    # Waits for the privacy officer (services.request_rectify marks it done); a worker that
-    # finds it running puts it back.
-    with transaction.atomic():
-        locked = step_locked(step)
-        locked.status, locked.lease_until = Step.Status.WAITING, None
-        locked.save(update_fields=["status", "lease_until"])
+    """The vault's step waits for the privacy officer (``decisions.request_rectify`` corrects
+    the vault and marks it done). Another system's step then sends it the corrected values, read
+    from the vault through the gate when it runs; before that, a worker that finds either
+    running puts it back."""
+    corrected = _corrected(step)
+    if step.system == vault_key() or corrected is None:
+        with transaction.atomic():
+            locked = step_locked(step)
+            locked.status, locked.lease_until = Step.Status.WAITING, None
+            locked.save(update_fields=["status", "lease_until"])
+        return
+    connector = _connector(step)
+    person = _person(step)
+
+    def work() -> dict[str, str]:
+        policy = policy_current().policy
+        read = gate_fields(actor=STEPS, purpose=requests_purpose(policy), subject=person.subject_id)
+        if not isinstance(read, Allowed):
+            raise ConnectorError(f"vault refused the corrected values: {read.reason}", retry=False)
+        values = {f: read.fields[f] for f in corrected if f in read.fields}
+        connector.rectify(person, values)
+        return values
+
+    _carry(step, work, lambda values: ({"fields": sorted(values)}, None), connector.local)
+
+
+def _corrected(step: Step) -> list[str] | None:
+    """The fields the privacy officer corrected in the vault for this request; None until then."""
+    done = Step.objects.filter(
+        request_id=step.request_id,
+        action=Step.Action.RECTIFY,
+        system=vault_key(),
+        status=Step.Status.DONE,
+    ).first()
+    return list(done.result.get("fields", [])) if done else None
 
 
 OPEN_ONLY = (Request.Status.OPEN,)

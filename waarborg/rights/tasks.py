@@ -58,8 +58,10 @@ def steps_plan(*, request: Request) -> list[Step]:
         return []
     plan: list[tuple[str, str, str]] = []
     if request.subject_id is not None:
-        if K.RECTIFICATION in kinds:
+        if K.RECTIFICATION in kinds:  # the vault first: the officer's correction is made there
             plan.append((K.RECTIFICATION, Step.Action.RECTIFY, vault_key()))
+            others = [s for s in systems_for("rectify") if s != vault_key()]
+            plan += [(K.RECTIFICATION, Step.Action.RECTIFY, s) for s in others]
         if K.ACCESS in kinds or K.PORTABILITY in kinds:
             right = K.ACCESS if K.ACCESS in kinds else K.PORTABILITY
             plan += [(right, Step.Action.RETRIEVE, s) for s in systems_for("retrieve")]
@@ -107,12 +109,13 @@ def step_add(
 
 def lifts_due() -> int:
     """Start lifting the restrictions whose notice went out (the letter is sent): the person
-    is told before it is lifted. For the worker; how many."""
+    is told before it is lifted (in every system that restricted). For the worker; how many
+    requests."""
     told = Letter.objects.filter(kind=Letter.Kind.LIFT, sent_at__isnull=False).values("request")
     ready = Step.objects.filter(
         action=Step.Action.LIFT, status=Step.Status.WAITING, request__in=told
     )
-    ids = list(ready.values_list("request_id", flat=True))
+    ids = sorted(set(ready.values_list("request_id", flat=True)))
     with transaction.atomic():
         ready.filter(request_id__in=ids).update(
             status=Step.Status.PENDING, queued_at=timezone.now()
