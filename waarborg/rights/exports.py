@@ -16,7 +16,7 @@ import json
 import secrets
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -139,9 +139,21 @@ def _purpose_name(policy: Policy, key: str, lang: str) -> str:
     return localized(spec.name, lang) if spec else key
 
 
+def _when(moment: str) -> str:
+    """A logged moment as the person reads it: the day and the minute in the Netherlands."""
+    try:
+        at = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return str(moment)[:16]
+    if timezone.is_naive(at):  # the database's own text of a UTC moment (SQLite)
+        at = at.replace(tzinfo=UTC)
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
 def _event(policy: Policy, event: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         **event,
+        "at": _when(event["at"]),
         "purpose_name": _purpose_name(policy, event["purpose"], lang),
         "what": words(EVENTS, event["kind"]),
     }
@@ -151,6 +163,8 @@ def _access(policy: Policy, entry: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         **entry,
         "who": _who(entry["who"]),
+        "at": _when(entry["at"]) if "at" in entry else "",
+        "last": _when(entry["last"]) if "last" in entry else "",
         "purpose_name": _purpose_name(policy, entry["purpose"], lang) if entry["purpose"] else "",
         "what": words(ACTIONS, entry["action"]),
         "decision": _decision(entry.get("decision", "")),

@@ -17,12 +17,10 @@ import json
 import os
 import re
 import subprocess
-import threading
 import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -30,6 +28,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
 
+from waarborg.campaigns.tests.support import Sink
 from waarborg.center.tests.test_browser import CenterWalk, _walk
 from waarborg.console.tests import conftest as console
 from waarborg.console.tests.conftest import BIN, Server, browser_only
@@ -70,18 +69,8 @@ PERSON = {
 }
 
 
-class Inbox:
-    """Every message the SMTP server accepted, parsed; the server runs in a thread."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.messages.append(message)
-        return "250 OK"
+class Inbox(Sink):
+    """Every message the SMTP server accepted, parsed (the server runs in a thread)."""
 
     def wait_for(self, to: str, subject: str, *, seconds: float = 10.0) -> EmailMessage:
         """The first mail to ``to`` whose subject holds ``subject``, once it arrived."""
@@ -168,6 +157,31 @@ def _carry_out(server: Server, inbox: Inbox, to: str, subject: str) -> EmailMess
     return inbox.wait_for(to, subject, seconds=1)
 
 
+def _answered(page: Any, server: Server, inbox: Inbox, lang: str, address: str) -> str:
+    """As the person: file an access request in the privacy center, confirm it with the link
+    from the acknowledgement (only the page's button confirms); the worker carries it out. The
+    download link from the answer."""
+    from playwright.sync_api import expect
+
+    words = WORDS[lang]
+    page.goto(f"{server.base}/privacy/center?lang={lang}")
+    page.get_by_role("checkbox", name=words["access"], exact=True).check()
+    page.get_by_label(words["email"]).fill(address)
+    page.get_by_role("button", name=words["send"]).click()
+    expect(page.locator("h1")).to_have_text(words["received"])
+    reference = page.locator("strong.reference").inner_text()
+
+    acknowledgement = inbox.wait_for(address, reference)
+    assert acknowledgement["Content-Language"] == lang
+    page.goto(_link(_body(acknowledgement), server.base, "confirm"))
+    page.get_by_role("button", name=words["confirm"]).click()
+    expect(page.get_by_role("status")).to_contain_text(words["confirmed"])
+
+    answer = _carry_out(server, inbox, address, words["answer_subject"].format(ref=reference))
+    assert answer["Content-Language"] == lang
+    return _link(_body(answer), server.base, "download")
+
+
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_a_person_downloads_their_access_archive_once(mailing, browser, lang, tmp_path):
     from playwright.sync_api import expect
@@ -192,26 +206,8 @@ def test_a_person_downloads_their_access_archive_once(mailing, browser, lang, tm
     )
     walk: CenterWalk = _walk(browser, lang)
     page = walk.page
-
-    # File: the form in the person's language, only access ticked.
-    page.goto(f"{server.base}/privacy/center?lang={lang}")
-    page.get_by_role("checkbox", name=words["access"], exact=True).check()
-    page.get_by_label(words["email"]).fill(address)
-    page.get_by_role("button", name=words["send"]).click()
-    expect(page.locator("h1")).to_have_text(words["received"])
-    reference = page.locator("strong.reference").inner_text()
-
-    # Confirm: the link from the acknowledgement opens a page; only its button confirms.
-    acknowledgement = inbox.wait_for(address, reference)
-    assert acknowledgement["Content-Language"] == lang
-    page.goto(_link(_body(acknowledgement), server.base, "confirm"))
-    page.get_by_role("button", name=words["confirm"]).click()
-    expect(page.get_by_role("status")).to_contain_text(words["confirmed"])
-
-    # The worker carries it out; the answer brings the download link.
-    answer = _carry_out(server, inbox, address, words["answer_subject"].format(ref=reference))
-    assert answer["Content-Language"] == lang
-    download_url = _link(_body(answer), server.base, "download")
+    download_url = _answered(page, server, inbox, lang, address)
+    reference = download_url.split("/download/")[1].split("/")[0]
 
     # Opening the link shows a page with a button and gives nothing away by itself.
     page.goto(download_url)
@@ -273,17 +269,7 @@ def test_a_second_press_of_the_button_is_refused_in_words(mailing, browser, lang
     )
     walk: CenterWalk = _walk(browser, lang)
     page = walk.page
-    page.goto(f"{server.base}/privacy/center?lang={lang}")
-    page.get_by_role("checkbox", name=words["access"], exact=True).check()
-    page.get_by_label(words["email"]).fill(address)
-    page.get_by_role("button", name=words["send"]).click()
-    reference = page.locator("strong.reference").inner_text()
-    page.goto(_link(_body(inbox.wait_for(address, reference)), server.base, "confirm"))
-    page.get_by_role("button", name=words["confirm"]).click()
-    expect(page.get_by_role("status")).to_contain_text(words["confirmed"])
-    answer = _carry_out(server, inbox, address, words["answer_subject"].format(ref=reference))
-
-    page.goto(_link(_body(answer), server.base, "download"))
+    page.goto(_answered(page, server, inbox, lang, address))
     with page.expect_download():
         page.get_by_role("button", name=words["download"]).click()
     page.get_by_role("button", name=words["download"]).click()

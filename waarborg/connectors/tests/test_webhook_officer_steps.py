@@ -10,7 +10,7 @@ import pytest
 
 from waarborg.conftest import staff
 from waarborg.connectors.base import ConnectorError, Person
-from waarborg.connectors.tests.receiver import SECRET, receiver_running, with_webhook
+from waarborg.connectors.tests.receiver import receiver_running, with_webhook
 from waarborg.connectors.webhook import WebhookConnector
 from waarborg.policy.schema import I18n, System
 from waarborg.rights.decisions import request_rectify, restriction_lift
@@ -22,11 +22,6 @@ from waarborg.vault.models import Subject
 pytestmark = pytest.mark.django_db
 OFFICER = staff("privacy_officer")
 ALL = ["retrieve", "erase", "restrict", "rectify"]
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WAARBORG_WEBHOOK_CRM_SECRET", SECRET)
 
 
 @pytest.fixture

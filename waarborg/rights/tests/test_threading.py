@@ -24,6 +24,20 @@ def _body(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
+def _file(committed, **changes: str) -> Request:
+    """A request for access from the address on file, by e-mail, in answer to THEIR_MAIL."""
+    filing = {
+        "email": ON_FILE,
+        "language": "en",
+        "channel": "email",
+        "in_reply_to": THEIR_MAIL,
+        **changes,
+    }
+    kinds = [filing.pop("kind", "access")]
+    request: Request = committed(request_file, kinds=kinds, **filing)
+    return request
+
+
 def _confirm(committed, message: EmailMessage) -> None:
     found = re.search(r"/privacy/center/confirm/(R-[0-9A-Z]{6})/(\S+)", _body(message))
     assert found, _body(message)
@@ -33,14 +47,7 @@ def _confirm(committed, message: EmailMessage) -> None:
 def test_the_acknowledgement_and_the_answer_land_in_the_mail_thread(committed):
     pro()
     with smtp_sink() as (sink, _port):
-        request = committed(
-            request_file,
-            kinds=["access"],
-            email=ON_FILE,
-            language="nl",
-            channel="email",
-            in_reply_to=f"  {THEIR_MAIL}\n",
-        )
+        request = _file(committed, language="nl", in_reply_to=f"  {THEIR_MAIL}\n")
         [acknowledgement] = sink.messages
         _confirm(committed, acknowledgement)
         carry_out(committed)
@@ -58,14 +65,7 @@ def test_the_acknowledgement_and_the_answer_land_in_the_mail_thread(committed):
 
 def test_a_person_not_on_file_is_answered_in_their_thread_too(committed):
     with smtp_sink() as (sink, _port):
-        committed(
-            request_file,
-            kinds=["erasure"],
-            email="nobody.here@example.nl",
-            language="en",
-            channel="email",
-            in_reply_to=THEIR_MAIL,
-        )
+        _file(committed, kind="erasure", email="nobody.here@example.nl")
     [letter] = sink.messages
     assert "We hold no personal data linked to this e-mail address" in _body(letter)
     assert letter["In-Reply-To"] == THEIR_MAIL and letter["References"] == THEIR_MAIL
@@ -74,14 +74,7 @@ def test_a_person_not_on_file_is_answered_in_their_thread_too(committed):
 def test_a_request_from_the_privacy_center_starts_its_own_thread(committed):
     customer()
     with smtp_sink() as (sink, _port):
-        committed(
-            request_file,
-            kinds=["access"],
-            email=ON_FILE,
-            language="en",
-            channel="center",
-            in_reply_to=THEIR_MAIL,  # only a mail has a thread to answer in
-        )
+        _file(committed, channel="center")  # only a mail has a thread to answer in
     [letter] = sink.messages
     assert letter["In-Reply-To"] is None and letter["References"] is None
 
@@ -99,14 +92,7 @@ def test_a_request_from_the_privacy_center_starts_its_own_thread(committed):
 def test_a_message_id_that_is_not_one_is_left_out_and_the_request_filed(committed, message_id):
     customer()
     with smtp_sink() as (sink, _port):
-        request = committed(
-            request_file,
-            kinds=["access"],
-            email=ON_FILE,
-            language="en",
-            channel="email",
-            in_reply_to=message_id,
-        )
+        request = _file(committed, in_reply_to=message_id)
     [letter] = sink.messages
     assert request.reference in str(letter["Subject"])
     assert letter["In-Reply-To"] is None and letter["References"] is None
