@@ -160,9 +160,9 @@ def _usable(person: str) -> bool:
 def bench_access(person: str, *, rounds: int) -> list[Entry]:
     from waarborg.connectors.base import Person
     from waarborg.connectors.vault import VaultConnector
-    from waarborg.rights.execute import payload_seal
     from waarborg.rights.exports import export_archive
     from waarborg.rights.models import Request, Step
+    from waarborg.rights.payloads import payload_seal
 
     subject_id = uuid.UUID(person)
     request = Request(

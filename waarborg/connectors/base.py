@@ -1,7 +1,8 @@
-"""The interface every system a request is carried out in offers: ``retrieve``, ``erase`` and
-``restrict``, about one person, for one step of one request.
+"""The interface every system a request is carried out in offers: ``retrieve``, ``erase``,
+``restrict``, ``lift`` (the restriction, once the person was told) and ``rectify``, about one
+person, for one step of one request.
 
-Error contract (the step runner, ``waarborg.rights.steps``, relies on it):
+Error contract (the step runner, ``waarborg.rights.tasks``, relies on it):
 
 - A connector raises ``ConnectorError`` and nothing else on purpose. ``retry=True``: the system
   could not be reached or answered that it is busy (a network error, a timeout, HTTP 5xx, 408 or
@@ -19,6 +20,7 @@ Error contract (the step runner, ``waarborg.rights.steps``, relies on it):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
@@ -73,3 +75,12 @@ class Connector(Protocol):
     def erase(self, person: Person) -> Erased: ...
 
     def restrict(self, person: Person) -> None: ...
+
+    def lift(self, person: Person) -> bool:
+        """Lift the restriction a ``restrict`` placed; False when the system keeps it (the law
+        holds the data)."""
+        ...
+
+    def rectify(self, person: Person, fields: Mapping[str, str]) -> None:
+        """Correct the person's data: ``fields`` are the corrected values, by field name."""
+        ...

@@ -3,11 +3,16 @@ requests, by the job that carries them out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from waarborg.connectors.base import ConnectorError, Erased, Person, Retrieved
 from waarborg.core.actors import Actor
-from waarborg.gate.request_writes import gate_request_erase, gate_request_restrict
+from waarborg.gate.request_writes import (
+    gate_request_erase,
+    gate_request_lift,
+    gate_request_restrict,
+)
 from waarborg.gate.requests import Holding, gate_request_holding
 from waarborg.gate.services import Refused
 
@@ -48,6 +53,15 @@ class VaultConnector:
         gate_request_restrict(
             actor=STEPS, subject_id=person.subject_id, reason=f"request {person.reference}"
         )
+
+    def lift(self, person: Person) -> bool:
+        reason = f"request {person.reference}: the person was told"
+        return gate_request_lift(actor=STEPS, subject_id=person.subject_id, reason=reason)
+
+    def rectify(self, person: Person, fields: Mapping[str, str]) -> None:
+        # The vault is corrected by the privacy officer's decision (rights.decisions), through
+        # its own validation; no step sends it a correction.
+        raise ConnectorError("vault: corrected by the privacy officer, not by a step", retry=False)
 
 
 def _documents(held: Holding) -> dict[str, Any]:

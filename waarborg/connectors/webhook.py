@@ -2,10 +2,14 @@
 
 The request (``POST`` to the system's ``url``, ``Content-Type: application/json``)::
 
-    {"operation": "retrieve" | "erase" | "restrict", "subject": "<id>",
+    {"operation": "retrieve" | "erase" | "restrict" | "lift" | "rectify", "subject": "<id>",
      "request": "R-7K3Q9X", "step": "<step id>"}
 
-with the headers ``Idempotency-Key: <step id>`` (the same on every retry of a step: a receiver
+and for ``rectify`` also ``"fields": {"<field>": "<corrected value>", ...}``. ``lift`` ends the
+restriction a ``restrict`` placed (sent to every system that restricted, once the person was
+told); ``rectify`` is sent only to a system whose ``operations`` list it.
+
+The headers: ``Idempotency-Key: <step id>`` (the same on every retry of a step: a receiver
 that has seen it answers as the first time and does nothing again), ``X-Waarborg-Timestamp``
 (Unix seconds) and ``X-Waarborg-Signature: sha256=<hex>``, the HMAC-SHA256 of
 ``<timestamp>.<body>`` under the secret in the environment variable ``secret_env`` names (or
@@ -13,7 +17,8 @@ that has seen it answers as the first time and does nothing again), ``X-Waarborg
 off, so a recorded request cannot be replayed later.
 
 The answer (2xx, JSON object): ``{"rows": [{...}, ...]}`` for retrieve (flat objects of text,
-numbers, booleans or null), ``{"erased": <count>}`` for erase, anything for restrict. Network
+numbers, booleans or null), ``{"erased": <count>}`` for erase, ``{"lifted": false}`` for a lift
+the system may not do (anything else: lifted), anything for restrict and rectify. Network
 errors, timeouts, 408, 429 and 5xx are tried again, with a doubling pause, up to ``attempts``
 times; then the step is tried again later (``ConnectorError(retry=True)``). Any other status or
 an answer of another shape fails the step (``retry=False``)."""
@@ -26,7 +31,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from waarborg.conf import env_secret
@@ -75,6 +80,15 @@ class WebhookConnector:
     def restrict(self, person: Person) -> None:
         self._call("restrict", person)
 
+    def lift(self, person: Person) -> bool:
+        lifted = self._call("lift", person).get("lifted", True)
+        if not isinstance(lifted, bool):
+            raise ConnectorError(f"{self.key}: lift answered without a yes or no", retry=False)
+        return lifted
+
+    def rectify(self, person: Person, fields: Mapping[str, str]) -> None:
+        self._call("rectify", person, fields=dict(fields))
+
     def _secret(self) -> bytes:
         name = self.system.secret_env or ""
         value = env_secret(name) if name else None
@@ -82,13 +96,14 @@ class WebhookConnector:
             raise ConnectorError(f"{self.key}: {name} holds no secret", retry=False)
         return value.encode("utf-8")
 
-    def _call(self, operation: str, person: Person) -> dict[str, Any]:
+    def _call(self, operation: str, person: Person, **extra: object) -> dict[str, Any]:
         body = json.dumps(
             {
                 "operation": operation,
                 "subject": str(person.subject_id),
                 "request": person.reference,
                 "step": person.step,
+                **extra,
             },
             sort_keys=True,
         ).encode("utf-8")

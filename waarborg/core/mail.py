@@ -41,17 +41,22 @@ def mail_send(
     context: Mapping[str, Any],
     sender: tuple[str, str],
     message_id: str,
+    answers: str = "",
 ) -> None:
     """Render and send one mail to ``to`` from ``sender`` (name, address). ``message_id`` is the
     caller's stable id for this letter: should it ever go out twice (a crash between the server's
     acceptance and the caller's record of it), the copies carry one id and mail programs show
-    one. Raises what the mail server answered when it refused."""
+    one. ``answers``, the Message-ID of the person's mail this one answers, puts it in their
+    thread (In-Reply-To, References). Raises what the mail server answered when it refused."""
     subject, body = mail_render(template, language=language, context=context)
+    headers = {"Message-ID": message_id, "Content-Language": language}
+    if answers:
+        headers |= {"In-Reply-To": answers, "References": answers}
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=formataddr(sender),
         to=[to],
-        headers={"Message-ID": message_id, "Content-Language": language},
+        headers=headers,
     )
     message.send(fail_silently=False)

@@ -243,7 +243,8 @@ class Role(Strict):
     requires_mfa: bool = False
 
 
-Operation = Literal["retrieve", "erase", "restrict"]
+# "rectify" only where listed; "lift" goes to every system that does "restrict".
+Operation = Literal["retrieve", "erase", "restrict", "rectify"]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
 
 

@@ -1,58 +1,20 @@
-"""The last step of a request: the answer. Built from what the other steps recorded (their
-results name fields, purposes and counts, never values), it closes the request and mails the
-letter; a partial answer (a system that could not, data the law makes us keep) tells the person
-they can complain to the Autoriteit Persoonsgegevens and go to court (Art. 12(4))."""
+"""What the answer to a request says, from what its steps recorded (their results name fields,
+purposes and counts, never values), for the answer letter (``letters.py``); the answer step
+itself, which closes the request, is in ``execute.py``. A partial answer (a system that could
+not, data the law makes us keep) tells the person they can complain to the Autoriteit
+Persoonsgegevens and go to court (Art. 12(4))."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
-from waarborg.audit.services import audit_record
-from waarborg.connectors.registry import system_name
-from waarborg.connectors.vault import STEPS
-from waarborg.gate.requesters import RIGHTS
+from waarborg.connectors.registry import system_name, vault_key
 from waarborg.policy.rules import purpose_covers_field
 from waarborg.policy.schema import Policy, localized
 from waarborg.policy.selectors import policy_current
-from waarborg.rights.exports import export_archive, export_link, export_store
-from waarborg.rights.letters import letter_prepare
-from waarborg.rights.models import Letter, Request, Step
-from waarborg.rights.steps import step_done, step_locked
-
-OPEN_ONLY = (Request.Status.OPEN,)
-
-
-def answer_build(step: Step) -> None:
-    """Build the export (access, portability), close the request and record its letter."""
-    request = step.request
-    others = list(request.steps.exclude(pk=step.pk).order_by("position"))
-    retrieves = [s for s in others if s.action == Step.Action.RETRIEVE]
-    archive = export_archive(request, retrieves) if retrieves else None
-    partial = answer_partial(others)
-    with transaction.atomic():
-        locked = step_locked(step)
-        current = Request.objects.select_for_update().get(pk=request.pk)
-        answered = current.status in OPEN_ONLY
-        if answered:
-            if archive is not None:
-                export_store(current, archive)
-            current.status, current.closed_at = Request.Status.DONE, timezone.now()
-            current.save(update_fields=["status", "closed_at"])
-            audit_record(
-                actor=STEPS,
-                action="rights.answer",
-                subject_id=current.subject_id,
-                purpose=RIGHTS,
-                detail={"request": current.reference, "partial": partial},
-            )
-            letter_prepare(request=current, kind=Letter.Kind.ANSWER)
-        Step.objects.filter(request=request, action=Step.Action.RETRIEVE).update(payload=None)
-        result = {"partial": partial, "export": archive is not None, "answered": answered}
-        step_done(locked, result=result)
+from waarborg.rights.exports import export_link
+from waarborg.rights.models import Request, Step
 
 
 def answer_partial(steps: list[Step]) -> bool:
@@ -102,7 +64,7 @@ def answer_context(request: Request) -> dict[str, Any]:
                 "marketing": _purposes(policy, s.result.get("direct_marketing", []), lang),
                 "interest": _purposes(policy, s.result.get("legitimate_interest", []), lang),
             }
-        if s.action == Step.Action.RECTIFY:
+        if s.action == Step.Action.RECTIFY and s.system == vault_key():
             context["rectified"] = {
                 "fields": _fields(policy, s.result.get("fields", []), lang),
                 "recipients": [

@@ -21,8 +21,7 @@ from waarborg.rights.letters import letter_prepare
 from waarborg.rights.models import Letter, Request, Step
 from waarborg.rights.selectors import request_get
 from waarborg.rights.services import _audit, _locked, _officer
-from waarborg.rights.steps import step_add
-from waarborg.rights.tasks import request_enqueue
+from waarborg.rights.tasks import request_enqueue, step_add
 from waarborg.rights.validation import text_clean
 
 
@@ -32,7 +31,9 @@ def request_rectify(*, actor: Actor, reference: str, fields: Mapping[str, object
     recipients who are told of it (Art. 19)."""
     _officer(actor)
     request = request_get(reference)
-    waiting = Step.objects.filter(action=Step.Action.RECTIFY, status=Step.Status.WAITING)
+    waiting = Step.objects.filter(
+        action=Step.Action.RECTIFY, status=Step.Status.WAITING, system=vault_key()
+    )
     if request is None:
         raise errors.not_found()
     if request.subject_id is None or not waiting.filter(request=request).exists():
@@ -49,6 +50,10 @@ def request_rectify(*, actor: Actor, reference: str, fields: Mapping[str, object
         step.status, step.finished_at = Step.Status.DONE, timezone.now()
         step.result = {"fields": names, "recipients": told}
         step.save(update_fields=["status", "finished_at", "result"])
+        # The other systems that correct data get the corrected values next (execute.py).
+        Step.objects.filter(
+            request=request, action=Step.Action.RECTIFY, status=Step.Status.WAITING
+        ).update(status=Step.Status.PENDING, queued_at=timezone.now())
         _audit(actor, request, "rights.rectify", fields=names, recipients=told)
         request_enqueue(request_id=request.pk)
     return request
@@ -65,13 +70,14 @@ def restriction_lift(*, actor: Actor, reference: str) -> Request:
         if not restricted.exists() or told or request.subject_id is None:
             raise errors.not_restricted()
         letter_prepare(request=request, kind=Letter.Kind.LIFT)
-        step_add(
-            request=request,
-            action=Step.Action.LIFT,
-            right=Request.Kind.RESTRICTION,
-            system=vault_key(),
-            status=Step.Status.WAITING,
-        )
+        for system in restricted.order_by("position").values_list("system", flat=True):
+            step_add(
+                request=request,
+                action=Step.Action.LIFT,
+                right=Request.Kind.RESTRICTION,
+                system=system,
+                status=Step.Status.WAITING,
+            )
         _audit(actor, request, "rights.lift")
     return request
 

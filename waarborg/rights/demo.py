@@ -22,7 +22,7 @@ from waarborg.rights.services import (
     request_refuse,
     requests_lapse,
 )
-from waarborg.rights.steps import request_advance
+from waarborg.rights.tasks import steps_run
 from waarborg.vault.index import email_index
 from waarborg.vault.selectors import subject_ids_by_email
 from waarborg.vault.services import subject_create
@@ -89,7 +89,7 @@ def _extend(request: Request) -> None:
 def _answer(request: Request) -> None:
     """Confirmed and carried out at once, in this process (as `waarborg worker` would)."""
     _confirm(request)
-    request_advance(request_id=request.pk)
+    steps_run(request_id=request.pk)
 
 
 def _refuse(request: Request) -> None:

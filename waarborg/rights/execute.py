@@ -1,24 +1,31 @@
 """What each kind of step does. A step in this database does its work inside the transaction
 that marks it done (``steps.step_locked``); a step in another system calls it first and records
 the outcome after, so a crash between the two sends the same step again (the receiver
-deduplicates by its id)."""
+deduplicates by its id). The last step, the answer, builds the archive from what the retrieve
+steps handed over, closes the request and records the letter (what it says: ``answers.py``)."""
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 
+from waarborg.audit.services import audit_record
 from waarborg.connectors.base import Connector, ConnectorError, Person, Retrieved
-from waarborg.connectors.registry import connector_get
+from waarborg.connectors.registry import connector_get, vault_key
 from waarborg.connectors.vault import STEPS
-from waarborg.gate.request_writes import gate_request_lift, gate_request_object
-from waarborg.gate.requests import gate_blob_open, gate_blob_seal
-from waarborg.rights.models import Export, Step
+from waarborg.gate.request_writes import gate_request_object
+from waarborg.gate.requesters import RIGHTS
+from waarborg.gate.services import Allowed, gate_fields
+from waarborg.policy.rules import requests_purpose
+from waarborg.policy.selectors import policy_current
+from waarborg.rights.answers import answer_partial
+from waarborg.rights.exports import export_archive, export_store
+from waarborg.rights.letters import letter_prepare
+from waarborg.rights.models import Export, Letter, Request, Step
+from waarborg.rights.payloads import payload_seal
 from waarborg.rights.steps import step_done, step_locked
 
 T = TypeVar("T")
@@ -52,32 +59,6 @@ def _carry(step: Step, work: Callable[[], T], finish: Callable[[T], Outcome], lo
     result, payload = finish(work())
     with transaction.atomic():
         step_done(step_locked(step), result=result, payload=payload)
-
-
-def payload_label(step_id: int) -> str:
-    return f"rights.step:{step_id}"
-
-
-def payload_seal(step: Step, got: Retrieved) -> bytes:
-    """What a system handed over, packed (the access log as the database wrote it) and sealed."""
-    buffer = io.BytesIO()
-    documents = {k: v for k, v in got.documents.items() if k != "access_log"}
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as pack:
-        pack.writestr("rows.json", json.dumps(got.rows, ensure_ascii=False))
-        pack.writestr("documents.json", json.dumps(documents, ensure_ascii=False))
-        pack.writestr("access_log.csv", got.documents.get("access_log", b""))
-    return gate_blob_seal(data=buffer.getvalue(), label=payload_label(step.pk))
-
-
-def payload_open(step: Step) -> tuple[list[dict[str, Any]], dict[str, Any], bytes]:
-    """(rows, documents, the access log as CSV) of a retrieve step."""
-    if step.payload is None:
-        return [], {}, b""
-    data = gate_blob_open(sealed=bytes(step.payload), label=payload_label(step.pk))
-    with zipfile.ZipFile(io.BytesIO(data)) as pack:
-        rows = json.loads(pack.read("rows.json"))
-        documents = json.loads(pack.read("documents.json"))
-        return rows, documents, pack.read("access_log.csv")
 
 
 def _retrieve(step: Step) -> None:
@@ -131,28 +112,79 @@ def _object(step: Step) -> None:
 
 
 def _lift(step: Step) -> None:
-    person = _person(step)
-    reason = f"request {person.reference}: the person was told"
-
-    def work() -> bool:
-        return gate_request_lift(actor=STEPS, subject_id=person.subject_id, reason=reason)
-
-    _carry(step, work, lambda lifted: ({"lifted": lifted}, None), True)
+    connector = _connector(step)
+    work = lambda: connector.lift(_person(step))  # noqa: E731
+    _carry(step, work, lambda lifted: ({"lifted": lifted}, None), connector.local)
 
 
 def _rectify(step: Step) -> None:
-    # Waits for the privacy officer (services.request_rectify marks it done); a worker that
-    # finds it running puts it back.
-    with transaction.atomic():
-        locked = step_locked(step)
-        locked.status, locked.lease_until = Step.Status.WAITING, None
-        locked.save(update_fields=["status", "lease_until"])
+    """The vault's step waits for the privacy officer (``decisions.request_rectify`` corrects
+    the vault and marks it done). Another system's step then sends it the corrected values, read
+    from the vault through the gate when it runs; before that, a worker that finds either
+    running puts it back."""
+    corrected = _corrected(step)
+    if step.system == vault_key() or corrected is None:
+        with transaction.atomic():
+            locked = step_locked(step)
+            locked.status, locked.lease_until = Step.Status.WAITING, None
+            locked.save(update_fields=["status", "lease_until"])
+        return
+    connector = _connector(step)
+    person = _person(step)
+
+    def work() -> dict[str, str]:
+        policy = policy_current().policy
+        read = gate_fields(actor=STEPS, purpose=requests_purpose(policy), subject=person.subject_id)
+        if not isinstance(read, Allowed):
+            raise ConnectorError(f"vault refused the corrected values: {read.reason}", retry=False)
+        values = {f: read.fields[f] for f in corrected if f in read.fields}
+        connector.rectify(person, values)
+        return values
+
+    _carry(step, work, lambda values: ({"fields": sorted(values)}, None), connector.local)
+
+
+def _corrected(step: Step) -> list[str] | None:
+    """The fields the privacy officer corrected in the vault for this request; None until then."""
+    done = Step.objects.filter(
+        request_id=step.request_id,
+        action=Step.Action.RECTIFY,
+        system=vault_key(),
+        status=Step.Status.DONE,
+    ).first()
+    return list(done.result.get("fields", [])) if done else None
+
+
+OPEN_ONLY = (Request.Status.OPEN,)
 
 
 def _answer(step: Step) -> None:
-    from waarborg.rights.answers import answer_build  # builds from the other steps' rows
-
-    answer_build(step)
+    """Build the export (access, portability), close the request and record its letter."""
+    request = step.request
+    others = list(request.steps.exclude(pk=step.pk).order_by("position"))
+    retrieves = [s for s in others if s.action == Step.Action.RETRIEVE]
+    archive = export_archive(request, retrieves) if retrieves else None
+    partial = answer_partial(others)
+    with transaction.atomic():
+        locked = step_locked(step)
+        current = Request.objects.select_for_update().get(pk=request.pk)
+        answered = current.status in OPEN_ONLY
+        if answered:
+            if archive is not None:
+                export_store(current, archive)
+            current.status, current.closed_at = Request.Status.DONE, timezone.now()
+            current.save(update_fields=["status", "closed_at"])
+            audit_record(
+                actor=STEPS,
+                action="rights.answer",
+                subject_id=current.subject_id,
+                purpose=RIGHTS,
+                detail={"request": current.reference, "partial": partial},
+            )
+            letter_prepare(request=current, kind=Letter.Kind.ANSWER)
+        Step.objects.filter(request=request, action=Step.Action.RETRIEVE).update(payload=None)
+        result = {"partial": partial, "export": archive is not None, "answered": answered}
+        step_done(locked, result=result)
 
 
 EXECUTORS: dict[str, Callable[[Step], None]] = {

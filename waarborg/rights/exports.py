@@ -16,13 +16,15 @@ import json
 import secrets
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from waarborg.audit.services import audit_record
 from waarborg.connectors.registry import system_name, vault_key
@@ -36,8 +38,8 @@ from waarborg.policy.schema import Policy, localized
 from waarborg.policy.selectors import policy_current
 from waarborg.rights import errors
 from waarborg.rights.codes import code_digest, reference_clean
-from waarborg.rights.execute import payload_open
 from waarborg.rights.models import Export, Request, Step
+from waarborg.rights.payloads import payload_open
 
 EXPORT_DAYS = 7
 DOWNLOAD_PATH = "/privacy/center/download"
@@ -137,9 +139,21 @@ def _purpose_name(policy: Policy, key: str, lang: str) -> str:
     return localized(spec.name, lang) if spec else key
 
 
+def _when(moment: str) -> str:
+    """A logged moment as the person reads it: the day and the minute in the Netherlands."""
+    try:
+        at = datetime.fromisoformat(moment)
+    except (TypeError, ValueError):
+        return str(moment)[:16]
+    if timezone.is_naive(at):  # the database's own text of a UTC moment (SQLite)
+        at = at.replace(tzinfo=UTC)
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
+
+
 def _event(policy: Policy, event: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         **event,
+        "at": _when(event["at"]),
         "purpose_name": _purpose_name(policy, event["purpose"], lang),
         "what": words(EVENTS, event["kind"]),
     }
@@ -148,9 +162,33 @@ def _event(policy: Policy, event: dict[str, Any], lang: str) -> dict[str, Any]:
 def _access(policy: Policy, entry: dict[str, Any], lang: str) -> dict[str, Any]:
     return {
         **entry,
+        "who": _who(entry["who"]),
+        "at": _when(entry["at"]) if "at" in entry else "",
+        "last": _when(entry["last"]) if "last" in entry else "",
         "purpose_name": _purpose_name(policy, entry["purpose"], lang) if entry["purpose"] else "",
         "what": words(ACTIONS, entry["action"]),
+        "decision": _decision(entry.get("decision", "")),
     }
+
+
+def _who(who: str) -> str:
+    """Who a log entry names, in words for the person (``access_log.csv`` keeps the actor as
+    logged): staff by role is "a staff member", a job of ours, a system by its name."""
+    kind, _sep, name = who.partition(":")
+    if kind == "staff":
+        return _("a staff member")
+    if kind == "subject":
+        return _("you, or someone in your name, through our forms")
+    if kind == "job":
+        return _("our own automated processing")
+    if kind == "system":
+        return _("the system %(name)s") % {"name": name}
+    return who
+
+
+def _decision(decision: str) -> str:
+    answers = {"allowed": pgettext("log", "allowed"), "refused": pgettext("log", "refused")}
+    return answers.get(decision, decision)
 
 
 def _table(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -240,7 +278,7 @@ def export_label(reference: str) -> str:
 def export_store(request: Request, archive: bytes) -> Export:
     """Keep the archive, sealed, in the caller's transaction (once per request)."""
     sealed = gate_blob_seal(data=archive, label=export_label(request.reference))
-    export, _ = Export.objects.update_or_create(
+    export, _created = Export.objects.update_or_create(
         request=request,
         defaults={"archive": sealed, "size": len(archive), "created_at": timezone.now()},
     )

@@ -23,6 +23,7 @@ from waarborg.core.mail import mail_send
 from waarborg.gate.requesters import gate_request_open
 from waarborg.gate.requests import gate_request_grounds_read
 from waarborg.policy.selectors import policy_current
+from waarborg.rights.answers import answer_context
 from waarborg.rights.codes import CONFIRM_DAYS, code_digest, status_code
 from waarborg.rights.models import Letter, Request
 
@@ -75,14 +76,16 @@ def letter_send(*, letter_id: int) -> bool:
     letter = Letter.objects.select_related("request").get(id=letter_id)
     try:
         context = letter_context(letter)
+        to, answers = context.pop("to"), context.pop("in_reply_to")
         policy = policy_current().policy
         mail_send(
-            to=context.pop("to"),
+            to=to,
             template=TEMPLATES + letter.kind.partition(":")[0],
             language="en" if letter.language == "en" else "nl",
             context=context,
             sender=(policy.controller.trade_name, policy.controller.contact_email),
             message_id=_message_id(letter, policy.controller.contact_email),
+            answers=answers,
         )
     except BaseException:
         Letter.objects.filter(id=letter_id).update(attempted_at=None)  # free it for a retry
@@ -99,7 +102,8 @@ def _message_id(letter: Letter, contact: str) -> str:
 
 
 def letter_context(letter: Letter) -> dict[str, Any]:
-    """What a letter's template may use; ``to`` is the requester's address."""
+    """What a letter's template may use; ``to`` is the requester's address, ``in_reply_to``
+    the Message-ID of the mail that asked (or "")."""
     request = letter.request
     texts = gate_request_open(
         actor=LETTERS,
@@ -109,11 +113,13 @@ def letter_context(letter: Letter) -> dict[str, Any]:
             "email": request.email,
             "extension_reason": request.extension_reason,
             "refusal_reasons": request.refusal_reasons,
+            "in_reply_to": request.in_reply_to,
         },
     )
     controller = policy_current().policy.controller
     context: dict[str, Any] = {
         "to": texts["email"],
+        "in_reply_to": texts["in_reply_to"],
         "request": request,
         "kinds": [Request.Kind(k).label for k in request.kinds],
         "controller": controller,
@@ -126,9 +132,6 @@ def letter_context(letter: Letter) -> dict[str, Any]:
         context["confirm_url"] = _confirm_url(request)
         context["confirm_days"] = CONFIRM_DAYS
     if letter.kind == Letter.Kind.ANSWER:
-        # The answer reads the steps, whose last one records this letter: imported here.
-        from waarborg.rights.answers import answer_context
-
         context.update(answer_context(request))
     if letter.kind.startswith(Letter.Kind.GROUNDS + ":") and request.subject_id is not None:
         purpose = letter.kind.partition(":")[2]

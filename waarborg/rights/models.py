@@ -57,6 +57,9 @@ class Request(models.Model):
     email = models.TextField()  # sealed: where every letter goes
     email_index = models.CharField(max_length=64)  # the vault's blind index of the address
     explanation = models.TextField(blank=True)  # sealed: the requester's own words
+    # sealed: the Message-ID of the mail that asked (e-mail only); every letter answers it
+    # (In-Reply-To, References), so it lands in the person's thread. It can name their host.
+    in_reply_to = models.TextField(blank=True)
     # The person on file with this address when the request came in; None when nobody was.
     subject_id = models.UUIDField(null=True)
     # The single-use confirmation code: only its SHA-256, until when it may be used.
@@ -71,6 +74,7 @@ class Request(models.Model):
         "email": "user.contact.email",
         "email_index": "user.contact.email",
         "explanation": "user",
+        "in_reply_to": "user",
         "extension_reason": "user",
         "refusal_reasons": "user",
     }
@@ -169,7 +173,7 @@ class Letter(models.Model):
 
 
 class Step(models.Model):
-    """One step of carrying out a request: one action in one system (``steps.py``). A worker
+    """One step of carrying out a request: one action in one system (``tasks.py``). A worker
     claims a step with one conditional UPDATE and holds it for LEASE; a step whose worker died
     is taken again once the lease ran out, or at once by a worker started with the same id."""
 

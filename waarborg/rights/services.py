@@ -27,8 +27,14 @@ from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
 from waarborg.rights.models import Letter, Request, Step
-from waarborg.rights.steps import steps_plan
-from waarborg.rights.validation import Filing, filing_clean, kinds_clean, text_clean
+from waarborg.rights.tasks import steps_plan
+from waarborg.rights.validation import (
+    Filing,
+    filing_clean,
+    kinds_clean,
+    message_id_clean,
+    text_clean,
+)
 
 PUBLIC = Actor(kind="subject", name="requester")
 CLOSED = (Request.Status.DONE, Request.Status.REFUSED, Request.Status.LAPSED)
@@ -49,9 +55,11 @@ def request_file(
     received_at: datetime | None = None,
     actor: Actor | None = None,
     client: str = "",
+    in_reply_to: str = "",
 ) -> Request:
     """File a request and mail its acknowledgement; ``client`` (the sender's address, for the
-    public forms) is counted against the filing limit with the e-mail address."""
+    public forms) is counted against the filing limit with the e-mail address. For a request by
+    e-mail, ``in_reply_to`` is the mail's Message-ID: every letter answers in its thread."""
     actor = actor or PUBLIC
     rights_scope_check(actor=actor)
     clean = filing_clean(
@@ -59,8 +67,9 @@ def request_file(
     )
     filing_count(email=clean.email, client=client)
     received = received_at or timezone.now()
+    thread = message_id_clean(in_reply_to, channel=clean.channel)
     with transaction.atomic():
-        return _file(actor, clean, received)
+        return _file(actor, clean, received, thread)
 
 
 def _free_reference() -> str:
@@ -72,10 +81,10 @@ def _free_reference() -> str:
             return reference
 
 
-def _file(actor: Actor, clean: Filing, received: datetime) -> Request:
+def _file(actor: Actor, clean: Filing, received: datetime, thread: str) -> Request:
     requester = gate_requester_find(actor=actor, email=clean.email)
     reference = _free_reference()
-    texts = {"email": clean.email, "explanation": clean.explanation}
+    texts = {"email": clean.email, "explanation": clean.explanation, "in_reply_to": thread}
     request = Request.objects.create(
         reference=reference,
         kinds=clean.kinds,
@@ -114,7 +123,7 @@ def request_confirm(*, reference: str, code: str) -> Request:
         request.confirm_digest, request.confirm_expires = "", None
         request.save(update_fields=["status", "confirmed_at", "confirm_digest", "confirm_expires"])
         _audit(PUBLIC, request, "rights.confirm")
-        steps_plan(request=request)  # carried out in the background from here (steps.py)
+        steps_plan(request=request)  # carried out in the background from here (tasks.py)
     return request
 
 

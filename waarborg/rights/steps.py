@@ -1,42 +1,24 @@
-"""Carrying out a request as steps: planned once, when the request is confirmed (and its rights
-known), each a row that a worker claims, runs and marks done; a crash resumes from the rows.
-
-- Order: the steps of a request run one after another, by ``position``: rectify, retrieve (for
-  access and portability), object, restrict, erase, and last the answer. Data is handed over
-  before it is erased.
-- Claim: one conditional UPDATE takes a step (pending, or running under a lease that ran out,
-  or running under this worker's own id: the same worker started again after it died), so two
-  workers never run the same step.
-- Once: a step in this database (the vault) does its work in the transaction that marks it
-  done, so it is done exactly once; a step in another system (a webhook) is sent again after a
-  crash with the same step id, which the receiver deduplicates by.
-- Failure: a system that cannot be reached is tried again later (1 minute, 5, 25, 2 hours);
-  after ATTEMPTS tries, or at once when it refuses, the step fails and the answer says so.
-"""
+"""The rows of a request's steps, as a worker holds them: claimed by one conditional UPDATE
+(pending, or running under a lease that ran out, or running under this worker's own id: the
+same worker started again after it died), so two workers never run the same step; locked in the
+transaction that does a step's work, so that work commits only while the claim holds; and
+marked done in that transaction. Planning, queuing and running them is ``tasks.py``; what each
+step does is ``execute.py``."""
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from collections.abc import Mapping
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from waarborg.connectors.base import ConnectorError
-from waarborg.connectors.registry import systems_for, vault_key
-from waarborg.rights.models import Letter, Request, Step
-from waarborg.rights.tasks import request_enqueue
-
-logger = logging.getLogger("waarborg.rights")
+from waarborg.rights.models import Request, Step
 
 LEASE = timedelta(minutes=10)  # a claim older than this is taken to have died
-ATTEMPTS = 5
-PAUSES = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=25), timedelta(hours=2))
 UNFINISHED = (Step.Status.PENDING, Step.Status.RUNNING, Step.Status.WAITING)
 _worker = {"id": f"{socket.gethostname()}:{os.getpid()}"}
 
@@ -48,80 +30,6 @@ def worker_id() -> str:
 
 def worker_id_set(value: str) -> None:
     _worker["id"] = value[:64]
-
-
-def steps_plan(*, request: Request) -> list[Step]:
-    """The request's steps, in the caller's transaction (confirmation or classification), and
-    the task that runs them. Once: a request that has steps gets none again; an unclear one
-    waits for a privacy officer to say which rights it asks for."""
-    K = Request.Kind
-    kinds = set(request.kinds)
-    if K.UNCLEAR in kinds or request.steps.exists():
-        return []
-    plan: list[tuple[str, str, str]] = []
-    if request.subject_id is not None:
-        if K.RECTIFICATION in kinds:
-            plan.append((K.RECTIFICATION, Step.Action.RECTIFY, vault_key()))
-        if K.ACCESS in kinds or K.PORTABILITY in kinds:
-            right = K.ACCESS if K.ACCESS in kinds else K.PORTABILITY
-            plan += [(right, Step.Action.RETRIEVE, s) for s in systems_for("retrieve")]
-        if K.OBJECTION in kinds:
-            plan.append((K.OBJECTION, Step.Action.OBJECT, vault_key()))
-        if K.RESTRICTION in kinds:
-            plan += [(K.RESTRICTION, Step.Action.RESTRICT, s) for s in systems_for("restrict")]
-        if K.ERASURE in kinds:
-            plan += [(K.ERASURE, Step.Action.ERASE, s) for s in systems_for("erase")]
-    plan.append(("", Step.Action.ANSWER, ""))
-    now = timezone.now()
-    steps = Step.objects.bulk_create(
-        Step(
-            request=request,
-            position=i,
-            right=right,
-            action=action,
-            system=system,
-            queued_at=now,
-            status=Step.Status.WAITING if action == Step.Action.RECTIFY else Step.Status.PENDING,
-        )
-        for i, (right, action, system) in enumerate(plan, start=1)
-    )
-    request_enqueue(request_id=request.pk)
-    return steps
-
-
-def step_add(
-    *, request: Request, action: str, right: str, system: str = "", status: str = "pending"
-) -> Step:
-    """A step after the others (lifting a restriction), queued in the caller's transaction."""
-    last = request.steps.order_by("-position").values_list("position", flat=True).first() or 0
-    step = Step.objects.create(
-        request=request,
-        position=last + 1,
-        right=right,
-        action=action,
-        system=system,
-        status=status,
-        queued_at=timezone.now(),
-    )
-    request_enqueue(request_id=request.pk)
-    return step
-
-
-def lifts_due() -> int:
-    """Start lifting the restrictions whose notice went out (the letter is sent): the person
-    is told before it is lifted. For the worker; how many."""
-    told = Letter.objects.filter(kind=Letter.Kind.LIFT, sent_at__isnull=False).values("request")
-    ready = Step.objects.filter(
-        action=Step.Action.LIFT, status=Step.Status.WAITING, request__in=told
-    )
-    ids = list(ready.values_list("request_id", flat=True))
-    with transaction.atomic():
-        ready.filter(request_id__in=ids).update(
-            status=Step.Status.PENDING, queued_at=timezone.now()
-        )
-        for request_id in ids:
-            request_enqueue(request_id=request_id)
-    return len(ids)
 
 
 def step_claim_next(*, request_id: int, worker: str) -> Step | None:
@@ -181,72 +89,3 @@ def step_done(step: Step, *, result: Mapping[str, object], payload: bytes | None
     step.result, step.payload, step.error = dict(result), payload, ""
     step.lease_until = None
     step.save(update_fields=["status", "finished_at", "result", "payload", "error", "lease_until"])
-
-
-def request_advance(*, request_id: int, worker: str | None = None) -> int:
-    """Run the request's steps in order until one waits; how many ran. The task's body."""
-    from waarborg.rights.execute import step_execute  # executes; imports this module
-
-    worker = worker or worker_id()
-    ran = 0
-    while (step := step_claim_next(request_id=request_id, worker=worker)) is not None:
-        ran += 1
-        try:
-            step_execute(step)
-        except Lost:
-            logger.warning("step %s was taken over by another worker", step.pk)
-            return ran
-        except Exception as exc:
-            retry = exc.retry if isinstance(exc, ConnectorError) else True
-            if not isinstance(exc, ConnectorError):
-                logger.exception("step %s failed", step.pk)
-            if not _step_failed(step, str(exc)[:200] or type(exc).__name__, retry=retry):
-                return ran
-    return ran
-
-
-def _step_failed(step: Step, error: str, *, retry: bool) -> bool:
-    """Record a failure: again later (False: the request waits), or for good (True: the
-    request goes on, and its answer names what could not be done)."""
-    now = timezone.now()
-    mine = Step.objects.filter(id=step.pk, status=Step.Status.RUNNING, claimed_by=step.claimed_by)
-    with transaction.atomic():
-        if retry and step.attempts < ATTEMPTS:
-            later = now + PAUSES[min(step.attempts, len(PAUSES)) - 1]
-            changed = mine.update(
-                status=Step.Status.PENDING,
-                error=error,
-                not_before=later,
-                claimed_by="",
-                lease_until=None,
-                queued_at=now,
-            )
-            if changed:
-                request_enqueue(request_id=step.request_id, run_after=later)
-            return False
-        mine.update(status=Step.Status.FAILED, error=error, finished_at=now, lease_until=None)
-    return True
-
-
-def steps_recover(*, worker: str | None = None, now_release: bool = False) -> int:
-    """Queue again the requests whose steps were left behind: a step running under a lease
-    that ran out (its worker died), one this worker held before it started again
-    (``now_release``), and a pending step whose task was queued long ago and never ran. For
-    the worker's loop; how many requests were queued."""
-    now = timezone.now()
-    stale = Q(status=Step.Status.RUNNING, lease_until__lt=now)
-    if now_release and worker:
-        stale |= Q(status=Step.Status.RUNNING, claimed_by=worker)
-    lost = Q(status=Step.Status.PENDING, queued_at__lt=now - LEASE) & (
-        Q(not_before__isnull=True) | Q(not_before__lt=now - LEASE)
-    )
-    with transaction.atomic():
-        rows = Step.objects.select_for_update().filter(stale | lost)
-        ids = sorted(set(rows.values_list("request_id", flat=True)))
-        Step.objects.filter(stale).update(
-            status=Step.Status.PENDING, claimed_by="", lease_until=None
-        )
-        Step.objects.filter(request_id__in=ids, status=Step.Status.PENDING).update(queued_at=now)
-        for request_id in ids:
-            request_enqueue(request_id=request_id)
-    return len(ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from waarborg.rights.models import Request
 from waarborg.vault.validation import email_key
 
 EXPLANATION_MAX = 5000
+# A Message-ID as RFC 5322 writes it (msg-id: "<" id-left "@" id-right ">"), printable ASCII
+# without spaces, within a header line: anything else is not repeated in our letters' headers.
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,490}@[!-;=?-~]{1,490}>")
 # Control and format characters (bidi overrides), surrogates: kept out of what staff read.
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
@@ -56,6 +60,13 @@ def filing_clean(
         raise InvalidRequest(problems)
     address = " ".join(email.split())
     return Filing(clean_kinds, address, language, channel, clean_text)
+
+
+def message_id_clean(message_id: str, *, channel: str) -> str:
+    """The Message-ID a request by e-mail answers, as its letters will repeat it; "" for another
+    door, or when it is not a well-formed one (the request is filed all the same)."""
+    found = _MESSAGE_ID.fullmatch(message_id.strip()) if isinstance(message_id, str) else None
+    return found.group(0) if found and channel == Request.Channel.EMAIL else ""
 
 
 def kinds_clean(kinds: Sequence[str], *, unclear: bool) -> list[str]:

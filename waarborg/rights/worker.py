@@ -18,7 +18,7 @@ from waarborg.gate.request_writes import gate_holds_release
 from waarborg.rights.exports import exports_expire
 from waarborg.rights.letters import letters_send_pending
 from waarborg.rights.services import requests_lapse
-from waarborg.rights.steps import lifts_due, steps_recover
+from waarborg.rights.tasks import lifts_due, steps_recover
 
 logger = logging.getLogger("waarborg.rights")
 HOLDS = Actor.job("rights_holds")

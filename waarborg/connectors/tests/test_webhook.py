@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from waarborg.connectors.base import ConnectorError, Person
-from waarborg.connectors.tests.receiver import SECRET, receiver_running, with_webhook
+from waarborg.connectors.tests.receiver import receiver_running, with_webhook
 from waarborg.connectors.webhook import WebhookConnector
 from waarborg.policy.schema import I18n, System
 from waarborg.rights.exports import export_download
@@ -24,11 +24,6 @@ from waarborg.rights.worker import tasks_run
 
 pytestmark = pytest.mark.django_db
 NAME = I18n(nl="Klantsysteem", en="Customer system")
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WAARBORG_WEBHOOK_CRM_SECRET", SECRET)
 
 
 @pytest.fixture

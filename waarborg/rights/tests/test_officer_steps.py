@@ -13,7 +13,7 @@ from waarborg.gate.services import Refused, gate_fields
 from waarborg.rights.decisions import objection_grounds, request_rectify, restriction_lift
 from waarborg.rights.models import Letter, Request, Step
 from waarborg.rights.services import request_classify
-from waarborg.rights.steps import lifts_due
+from waarborg.rights.tasks import lifts_due
 from waarborg.rights.tests.support import carry_out, confirmed, outbox, pro
 from waarborg.vault.models import Subject
 

@@ -14,7 +14,8 @@ from waarborg.rights.execute import step_execute
 from waarborg.rights.exports import exports_expire
 from waarborg.rights.letters import letters_send_pending
 from waarborg.rights.models import Export, Letter, Request, Step
-from waarborg.rights.steps import LEASE, Lost, request_advance, step_claim_next
+from waarborg.rights.steps import LEASE, Lost, step_claim_next
+from waarborg.rights.tasks import steps_run
 from waarborg.rights.tests.support import carry_out, confirmed, customer, outbox, pro
 from waarborg.rights.worker import worker_start
 
@@ -61,7 +62,7 @@ def test_running_a_request_again_repeats_nothing_and_mails_one_answer(committed)
     request = confirmed(committed, ["erasure", "access"])
     carry_out(committed)
     sent = len(outbox())
-    committed(request_advance, request_id=request.pk, worker="w9")
+    committed(steps_run, request_id=request.pk, worker="w9")
     committed(letters_send_pending)
     assert len(outbox()) == sent
     assert Letter.objects.filter(request=request, kind="answer").count() == 1
