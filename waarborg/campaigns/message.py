@@ -10,8 +10,10 @@ import re
 from email.utils import formataddr
 from uuid import UUID
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from waarborg.campaigns.links import unsubscribe_for
@@ -34,17 +36,33 @@ def message_body(campaign: Campaign, link: str) -> str:
     )
 
 
-MESSAGE_ID = re.compile(r"^<?campaign-(\d{1,18})\.(\d{1,18})@[^>\s]+>?$")
+MESSAGE_ID = re.compile(r"^<?campaign-(\d{1,18})\.(\d{1,18})\.([0-9a-f]{20})@[^>\s]+>?$")
+_TAG_SALT = "waarborg.campaigns.message-id"
+
+
+def _tag(campaign_id: int, delivery_id: int, secret: str | bytes | None = None) -> str:
+    value = f"{campaign_id}.{delivery_id}"
+    return salted_hmac(_TAG_SALT, value, secret=secret, algorithm="sha256").hexdigest()[:20]
 
 
 def message_id(campaign_id: int, delivery_id: int, domain: str) -> str:
-    return f"<campaign-{campaign_id}.{delivery_id}@{domain}>"
+    """``<campaign-C.D.TAG@domain>``: campaign, delivery, and a tag made with the server's
+    secret key, so a bounce or complaint that reaches the contact mailbox (which anyone can
+    write to) counts only when it quotes a Message-ID we sent, never a guessed one."""
+    return f"<campaign-{campaign_id}.{delivery_id}.{_tag(campaign_id, delivery_id)}@{domain}>"
 
 
 def message_id_delivery(value: str) -> int | None:
-    """The delivery a bounce or complaint is about, from the Message-ID it quotes."""
+    """The delivery a bounce or complaint is about, from the Message-ID it quotes; None for
+    anything we did not send (the tag is checked against the secret key and its fallbacks)."""
     found = MESSAGE_ID.match(value.strip())
-    return int(found.group(2)) if found else None
+    if not found:
+        return None
+    campaign_id, delivery_id, tag = int(found.group(1)), int(found.group(2)), found.group(3)
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        if constant_time_compare(tag, _tag(campaign_id, delivery_id, secret)):
+            return delivery_id
+    return None
 
 
 def message_build(

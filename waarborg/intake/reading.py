@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from email_validator import EmailNotValidError, validate_email
 
 from waarborg.intake.classify import mail_classify
+from waarborg.intake.reports import MailReport, mail_reports
 
 # What a request says fits in this much text; the rest of a long mail stays in the mailbox copy.
 EXPLANATION_LIMIT = 10_000
@@ -35,6 +36,8 @@ class ReadMail:
     text: str
     kinds: tuple[str, ...]
     language: str
+    # Bounces and complaints about a message we sent (RFC 3464 / RFC 5965): see reports.py.
+    reports: tuple[MailReport, ...] = ()
 
     @property
     def explanation(self) -> str:
@@ -181,4 +184,5 @@ def mail_read(raw: bytes) -> ReadMail:
         text=text,
         kinds=found.kinds,
         language=found.language,
+        reports=mail_reports(message),
     )

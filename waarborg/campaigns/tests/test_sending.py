@@ -45,7 +45,9 @@ def test_every_message_passes_the_rfc_8058_check() -> None:
         assert body.count(uris[0]) == 2  # the same link, visible, in Dutch and in English
         assert "Afmelden voor deze berichten" in body
         assert "Unsubscribe from these messages" in body
-        assert re.fullmatch(rf"<campaign-{campaign.pk}\.\d+@\S+>", str(message["Message-ID"]))
+        assert re.fullmatch(
+            rf"<campaign-{campaign.pk}\.\d+\.[0-9a-f]{{20}}@\S+>", str(message["Message-ID"])
+        )
         # DKIM-ready: nothing a relay would rewrite after signing
         assert message["Precedence"] is None and message["Return-Path"] is None
     assert Campaign.objects.get(id=campaign.pk).state == Campaign.State.DONE

@@ -15,8 +15,12 @@ from django.conf import settings
 from django.db import connection
 
 from waarborg.audit.tests.support import committed_db  # noqa: F401
+from waarborg.campaigns.models import MailEvent
+from waarborg.campaigns.sending import campaign_send
+from waarborg.campaigns.services import campaign_start
+from waarborg.campaigns.tests.support import MARKETER, draft, people, smtp_sink
 from waarborg.intake.tests.dovecot import Dovecot, StallingProxy
-from waarborg.intake.tests.support import mail_bytes
+from waarborg.intake.tests.support import dsn_postfix, mail_bytes
 from waarborg.rights.models import Request
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -72,7 +76,8 @@ def test_each_mail_is_filed_once_and_moved_flagged_to_the_handled_folder(
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         "2 mails read, 2 stored, 0 skipped "
-        "(0 already stored, 0 automatic replies, 0 left in the mailbox for a person)"
+        "(0 already stored, 0 automatic replies, 0 left in the mailbox for a person), "
+        "0 campaign bounces and complaints recorded"
     )
     requests = list(Request.objects.order_by("id"))
     assert sorted(r.kinds[0] for r in requests) == ["access", "erasure"]
@@ -163,3 +168,26 @@ def test_a_fetch_killed_before_its_commit_loses_nothing(
     assert done.stdout.startswith("1 mails read, 1 stored, 0 skipped"), done.stderr
     assert Request.objects.get().kinds == ["access"]
     assert dovecot.flags(imap_user, "INBOX") == []
+
+
+def test_a_bounce_in_the_imap_mailbox_is_recorded_once_also_when_the_fetch_is_killed(
+    dovecot: Dovecot, imap_user: str, tmp_path: Path
+):
+    people(2, purposes=["newsletter"])
+    campaign = draft()
+    campaign_start(actor=MARKETER, campaign_id=campaign.pk)
+    with smtp_sink() as (sink, _):
+        campaign_send(campaign_id=campaign.pk)
+    returned = {str(m["To"]): m.as_bytes() for m in sink.messages}
+    dovecot.append(imap_user, dsn_postfix(returned["person1@example.nl"], "person1@example.nl"))
+    # Killed as it flags the bounce: recorded and committed, still waiting on the server.
+    _killed_at(dovecot, imap_user, tmp_path, b"UID STORE")
+    assert MailEvent.objects.get().kind == "hard_bounce"
+
+    done = fetch(dovecot.url(imap_user), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("1 mails read, 0 stored, 1 skipped (1 already stored,")
+    assert MailEvent.objects.count() == 1
+    assert dovecot.flags(imap_user, "INBOX") == []
+    later = draft(name="December")
+    assert campaign_start(actor=MARKETER, campaign_id=later.pk) == 1  # person0 only

@@ -58,7 +58,8 @@ def test_each_mail_becomes_one_request_and_is_moved_to_the_handled_folder(
     out, err = fetch(django_capture_on_commit_callbacks)
     assert out == (
         "2 mails read, 2 stored, 0 skipped "
-        "(0 already stored, 0 automatic replies, 0 left in the mailbox for a person)"
+        "(0 already stored, 0 automatic replies, 0 left in the mailbox for a person), "
+        "0 campaign bounces and complaints recorded"
     )
     assert err == ""
     requests = {r.kinds[0]: r for r in Request.objects.all()}
@@ -122,7 +123,8 @@ def test_a_mail_without_a_sender_stays_in_the_mailbox_for_a_person(maildir):
     maildir_deliver(maildir, b"Subject: inzage\r\n\r\nIk wil inzage in mijn gegevens.\r\n")
     out, err = fetch()
     assert out.endswith(
-        "(0 already stored, 0 automatic replies, 1 left in the mailbox for a person)"
+        "(0 already stored, 0 automatic replies, 1 left in the mailbox for a person), "
+        "0 campaign bounces and complaints recorded"
     )
     assert "has no sender address" in err
     assert Request.objects.count() == 0

@@ -20,7 +20,9 @@ class Command(SubcommandCommand):
         "the mail flagged seen and moved to the folder waarborg-handled, so a crash never loses "
         "a mail and never files one twice: a mail already recorded is only moved. A mail "
         "without a sender address stays in the mailbox for a person; bounces and auto-replies "
-        "are moved without a request. Safe to run from cron, also two at once. Exit 1 when the "
+        "are moved without a request, and a bounce (RFC 3464) or spam complaint (RFC 5965) "
+        "about a campaign message is recorded with it: a hard bounce or a complaint stops "
+        "campaign mail to that address. Safe to run from cron, also two at once. Exit 1 when the "
         "mailbox cannot be read."
     )
 
@@ -52,5 +54,6 @@ class Command(SubcommandCommand):
         self.stdout.write(
             f"{count.read} mails read, {count.stored} stored, {count.skipped} skipped "
             f"({count.stored_before} already stored, {count.automatic} automatic replies, "
-            f"{count.left} left in the mailbox for a person)"
+            f"{count.left} left in the mailbox for a person), "
+            f"{count.reported} campaign bounces and complaints recorded"
         )
