@@ -38,6 +38,7 @@ class ReadMail:
     language: str
     # Bounces and complaints about a message we sent (RFC 3464 / RFC 5965): see reports.py.
     reports: tuple[MailReport, ...] = ()
+    message_id: str = ""  # the mail's own Message-ID: our letters answer in its thread
 
     @property
     def explanation(self) -> str:
@@ -185,4 +186,5 @@ def mail_read(raw: bytes) -> ReadMail:
         kinds=found.kinds,
         language=found.language,
         reports=mail_reports(message),
+        message_id=_header(message, "Message-ID"),
     )

@@ -90,6 +90,7 @@ def mail_store(*, mailbox: str, mail: ReadMail, received_at: datetime) -> int | 
                     channel="email",
                     explanation=mail.explanation,
                     received_at=received_at,
+                    in_reply_to=mail.message_id,
                 )
             HandledMail.objects.create(
                 mailbox=mailbox, key=mail.key, request=request, automatic=mail.automatic

@@ -174,3 +174,15 @@ def test_the_database_itself_refuses_a_second_record_of_one_mail():
     with pytest.raises(IntegrityError), transaction.atomic():
         HandledMail.objects.create(mailbox="maildir:///m", key="a" * 64)
     HandledMail.objects.create(mailbox="maildir:///other", key="a" * 64)  # another mailbox
+
+
+def test_the_acknowledgement_answers_in_the_thread_of_the_mail(
+    maildir, django_capture_on_commit_callbacks, mailoutbox
+):
+    theirs = "<verzoek-7@mail.example.nl>"
+    maildir_deliver(maildir, mail_bytes("Ik wil inzage in mijn gegevens.", message_id=theirs))
+    fetch(django_capture_on_commit_callbacks)
+    (letter,) = mailoutbox
+    # The requester's mail program shows our letter under their own mail.
+    assert letter.extra_headers["In-Reply-To"] == theirs
+    assert letter.extra_headers["References"] == theirs
