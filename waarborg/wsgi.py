@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -34,6 +35,10 @@ try:
         sealer_use_background()  # requests never wait for the hash chain
     else:
         sealer_leave_to_loop()  # 'waarborg audit seal --every N' runs beside the server
+    # What is loaded by now (Django, the policy, the URL tables) lives as long as the process:
+    # keep it out of the collector's full passes. Measured on the subject read: a full pass over
+    # the loaded application took 117 ms, stalling every request queued behind it; frozen, 1-4 ms.
+    gc.freeze()
 except ImproperlyConfigured as exc:
     print(f"waarborg: configuration error: {exc}", file=sys.stderr)
     sys.exit(2)
