@@ -113,6 +113,16 @@ def disclosures_read(
         detail = {"format": how}
         audit_answer(actor=actor, action=action, reason=reason, purpose=PURPOSE, detail=detail)
         return Refused(reason)
+    return _disclosures_audited(actor, how, limit)
+
+
+def disclosures_export_operator(*, actor: Actor) -> list[Disclosure]:
+    """The whole register for ``waarborg disclosures`` (an operator at the server, outside the
+    gate like every command), with its audit entry naming the people in it."""
+    return _disclosures_audited(actor, "cli", None)
+
+
+def _disclosures_audited(actor: Actor, how: str, limit: int | None) -> list[Disclosure]:
     rows = list(disclosures_all()[:limit] if limit is not None else disclosures_all())
     read: dict[str, object] = {"format": how, "disclosures": len(rows)}
     if rows:
