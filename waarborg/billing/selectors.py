@@ -1,5 +1,8 @@
 """Reading invoices, claims and the disclosure register. Invoice rows hold no name or address:
-those are read through the gate (``invoice_customer``), audited."""
+those are read through the gate (``invoice_customer``), audited. Their dates and amounts, and
+what a disclosure gave away, are personal data too (category billing.invoice): a page or an
+export of many rows passes the purpose gate and writes one audit entry naming the people on it
+(``invoices_page``, ``disclosures_read``)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,20 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from waarborg.audit.services import audit_record
 from waarborg.billing.models import Disclosure, Handover, Invoice
 from waarborg.core.actors import Actor
-from waarborg.gate.services import Allowed, Refused, gate_fields
+from waarborg.gate.services import Allowed, Refused, audit_answer, gate_fields, gate_purpose_refusal
+from waarborg.policy.rules import keeps_registers
+from waarborg.policy.selectors import policy_current
 
 CUSTOMER_FIELDS = ("name", "street", "house_number", "postcode", "city", "iban", "email")
+PURPOSE = "invoicing"
+# An audit entry names at most this many people; a larger read names how many and which rows.
+NAMED = 1000
+# What the invoice list shows of each invoice, and the register of each disclosure.
+LIST_FIELDS = ["issued_on", "due_on", "total_cents", "settled_on"]
+REGISTER_FIELDS = ["what", "subject_id"]
 
 
 def invoice_get(*, number: str) -> Invoice | None:
@@ -22,6 +34,38 @@ def invoice_get(*, number: str) -> Invoice | None:
 
 def invoices_recent(*, limit: int = 200) -> list[Invoice]:
     return list(Invoice.objects.order_by("-issued_on", "-sequence")[:limit])
+
+
+def _read_audit(
+    actor: Actor, action: str, fields: list[str], people: list[UUID], detail: dict[str, object]
+) -> None:
+    """One entry for a read of many rows: the people on it (or how many, past NAMED)."""
+    named = sorted({str(i) for i in people})
+    detail = {**detail, "people": len(named)}
+    if len(named) <= NAMED:
+        detail["subjects"] = named
+    audit_record(
+        actor=actor,
+        action=action,
+        subject_id=people[0] if len(named) == 1 else None,
+        purpose=PURPOSE,
+        fields=fields,
+        decision="allowed",
+        detail=detail,
+    )
+
+
+def invoices_page(*, actor: Actor, limit: int = 200) -> list[Invoice] | Refused:
+    """The latest invoices for the console's list, through the purpose gate (invoicing), with
+    one audit entry for the page naming the people whose invoices it shows."""
+    reason = gate_purpose_refusal(actor=actor, purpose=PURPOSE)
+    if reason:
+        audit_answer(actor=actor, action="billing.invoices_read", reason=reason, purpose=PURPOSE)
+        return Refused(reason)
+    rows = invoices_recent(limit=limit)
+    detail: dict[str, object] = {"invoices": len(rows)}
+    _read_audit(actor, "billing.invoices_read", LIST_FIELDS, [i.subject_id for i in rows], detail)
+    return rows
 
 
 def invoices_overdue(*, today: date | None = None) -> QuerySet[Invoice]:
@@ -53,3 +97,36 @@ def handover_get(*, handover_id: UUID) -> Handover | None:
 
 def disclosures_all() -> QuerySet[Disclosure]:
     return Disclosure.objects.all()
+
+
+def disclosures_read(
+    *, actor: Actor, how: str, limit: int | None = None
+) -> list[Disclosure] | Refused:
+    """The disclosure register (newest first; ``limit`` rows, or all) for the role that keeps
+    the registers, through the purpose gate (invoicing: what was handed over), with one audit
+    entry for the page or export (``how``: "page", "csv") naming the people in it."""
+    reason = gate_purpose_refusal(actor=actor, purpose=PURPOSE)
+    if not reason and not keeps_registers(policy_current().policy, actor):
+        reason = "role_not_permitted"  # only the role that keeps the registers reads them
+    if reason:
+        action = "billing.disclosures_read"
+        detail = {"format": how}
+        audit_answer(actor=actor, action=action, reason=reason, purpose=PURPOSE, detail=detail)
+        return Refused(reason)
+    return _disclosures_audited(actor, how, limit)
+
+
+def disclosures_export_operator(*, actor: Actor) -> list[Disclosure]:
+    """The whole register for ``waarborg disclosures`` (an operator at the server, outside the
+    gate like every command), with its audit entry naming the people in it."""
+    return _disclosures_audited(actor, "cli", None)
+
+
+def _disclosures_audited(actor: Actor, how: str, limit: int | None) -> list[Disclosure]:
+    rows = list(disclosures_all()[:limit] if limit is not None else disclosures_all())
+    read: dict[str, object] = {"format": how, "disclosures": len(rows)}
+    if rows:
+        read["ids"] = [min(d.pk for d in rows), max(d.pk for d in rows)]
+    people = [d.subject_id for d in rows]
+    _read_audit(actor, "billing.disclosures_read", REGISTER_FIELDS, people, read)
+    return rows

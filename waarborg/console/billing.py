@@ -18,14 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from waarborg.billing.handover import handover_approve, handover_select
 from waarborg.billing.registers import disclosure_rows, disclosures_csv
 from waarborg.billing.selectors import (
-    disclosures_all,
+    disclosures_read,
     handover_get,
     handovers_recent,
     invoice_customer,
     invoice_get,
     invoice_is_overdue,
     invoices_overdue,
-    invoices_recent,
+    invoices_page,
 )
 from waarborg.billing.vat import euros, vat_totals
 from waarborg.console.rows import field_rows
@@ -60,9 +60,12 @@ def invoices(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRes
     refused = _no_invoicing(request, purposes)
     if refused:
         return refused
+    found = invoices_page(actor=actor)  # audited: one entry naming the people on the page
+    if isinstance(found, Refused):
+        return _forbidden(request, str(found.message))
     rows = [
         {"invoice": i, "overdue": invoice_is_overdue(i), "total": euros(i.total_cents)}
-        for i in invoices_recent()
+        for i in found
     ]
     overdue = invoices_overdue().count()
     return render(request, "console/invoices.html", {"rows": rows, "overdue": overdue})
@@ -182,9 +185,16 @@ def disclosures(request: HttpRequest, actor: Actor, purposes: list[str]) -> Http
     if not _keeps_registers(actor):
         message = _("Only the privacy officer keeps the register of disclosures.")
         return _forbidden(request, message)
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(disclosures_csv(disclosures_all()), content_type="text/csv")
+    export = request.GET.get("format") == "csv"
+    # Audited: one entry for the page or the export, naming the people in it.
+    found = disclosures_read(
+        actor=actor, how="csv" if export else "page", limit=None if export else 500
+    )
+    if isinstance(found, Refused):
+        return _forbidden(request, str(found.message))
+    if export:
+        response = HttpResponse(disclosures_csv(found), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="disclosures.csv"'
         return response
-    rows = disclosure_rows(disclosures_all()[:500], language=current_language())
+    rows = disclosure_rows(found, language=current_language())
     return render(request, "console/disclosures.html", {"rows": rows})

@@ -3,8 +3,9 @@ and replay the erasure ledger over it, and verify one in a scratch database.
 
 A backup holds the wrapped data keys of everyone who was not yet erased when it was made. The
 erasure ledger (waarborg/vault/erasures.py), kept outside the database, names everyone erased
-since; ``backup_restore`` erases each of them again before it drops the restore marker, and
-nothing serves a database that still has the marker (markers.py).
+since; ``backup_restore`` erases each of them again, with the copies other apps keep of them
+(what data-subject requests gathered: ``vault.erasures.copies_erase``), before it drops the
+restore marker, and nothing serves a database that still has the marker (markers.py).
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ so nobody learns from filing who is a customer."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ from waarborg.rights.deadlines import due_date, extended_date
 from waarborg.rights.errors import RightsError
 from waarborg.rights.letters import letter_prepare
 from waarborg.rights.limits import filing_count
-from waarborg.rights.models import Letter, Request, Step
+from waarborg.rights.models import Export, Letter, Request, Step
 from waarborg.rights.tasks import steps_plan
 from waarborg.rights.validation import (
     Filing,
@@ -240,3 +241,26 @@ def _audit(actor: Actor, request: Request, action: str, **detail: Any) -> None:
         purpose=RIGHTS,
         detail={"request": request.reference, **detail},
     )
+
+
+def gathered_forget(*, subject_ids: Collection[UUID]) -> int:
+    """Clear what requests gathered about these people: a retrieve step's copy and an archive
+    not yet downloaded. Both are sealed under a shared key, not the person's own, so destroying
+    the person's key does not reach them; every erasure calls this in its own transaction (the
+    vault's ``copies_erase`` signal, also when a restore replays the erasure ledger). Kept: the
+    copies of a request that is erasing the person now (open, with an erase step). Its answer is
+    built from them after the erasure and hands the person the data they asked for with it; the
+    answer then clears the copies, and the archive goes when it is downloaded or expires.
+    Returns how many copies were cleared."""
+    if not subject_ids:
+        return 0
+    theirs = Request.objects.filter(subject_id__in=list(subject_ids))
+    erasing = theirs.filter(status=Request.Status.OPEN, steps__action=Step.Action.ERASE)
+    requests = theirs.exclude(pk__in=erasing.values("pk"))
+    steps = Step.objects.filter(request__in=requests, payload__isnull=False)
+    exports = Export.objects.filter(request__in=requests, archive__isnull=False)
+    return steps.update(payload=None) + exports.update(archive=None, code_digest="")
+
+
+def copies_forget(sender: Any, subject_ids: Collection[UUID], **kwargs: Any) -> None:
+    gathered_forget(subject_ids=subject_ids)

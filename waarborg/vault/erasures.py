@@ -42,6 +42,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.dispatch import Signal
 
 from waarborg.audit.services import audit_entry, audit_record_many
 from waarborg.core.actors import Actor
@@ -51,6 +52,20 @@ from waarborg.vault.models import PurposeEvent, PurposeState, Subject
 ERASE = "subject.erase"
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SHREDDED = ["wrapped_dek", "values", "email_index", "phone_index", "erased_at"]
+
+# Sent with ``subject_ids`` inside every erasure's transaction, before its ledger record, and by
+# the replay of the ledger after a restore. The apps above the vault that keep copies of a
+# person's data outside the subject row, sealed under a shared key rather than the person's own
+# (rights: what a retrieve step gathered, an access archive not yet downloaded), connect a
+# receiver that clears them, so an erasure takes them along and a restored database ends as if
+# the erasure had happened after its backup. A receiver that fails fails the erasure.
+copies_erase = Signal()
+
+
+def subject_copies_erase(subject_ids: Collection[UUID]) -> None:
+    """Have every app that keeps copies of these people clear them (``copies_erase``)."""
+    if subject_ids:
+        copies_erase.send(sender=Subject, subject_ids=list(subject_ids))
 
 
 class LedgerError(Exception):
@@ -115,9 +130,12 @@ def erasure_record(record: ErasureRecord) -> None:
 
 def erasure_records(records: Sequence[ErasureRecord]) -> None:
     """``erasure_record`` for many erasures: one write and one fsync per month file (a sweep
-    erases thousands of subjects per transaction; an fsync each would dominate it)."""
+    erases thousands of subjects per transaction; an fsync each would dominate it). The copies
+    other apps keep of these people are cleared first (``copies_erase``), in the same
+    transaction, so the ledger record stays the erasure's last step."""
     if not records:
         return
+    subject_copies_erase({r.subject_id for r in records})
     directory = ledger_dir()
     if not directory.is_dir():
         directory.mkdir(parents=True, exist_ok=True)
@@ -282,9 +300,12 @@ def erasures_replay(
 ) -> Replayed:
     """Erase again, in one transaction, the subjects of ``records`` that are not erased here.
     Each gets an audit entry naming the ledger; ``erased_at`` is the recorded time (``now`` for
-    a record read from a damaged line). Nothing is appended to the ledger: it holds them."""
+    a record read from a damaged line). Nothing is appended to the ledger: it holds them. The
+    copies other apps keep are cleared for every subject of ``records``, also those erased here
+    already (``copies_erase``; clearing what is cleared changes nothing), as the erasure did."""
     wanted = {r.subject_id: r for r in records}
     with transaction.atomic():
+        subject_copies_erase(wanted)
         found = list(
             Subject.objects.select_for_update()
             .filter(id__in=list(wanted))

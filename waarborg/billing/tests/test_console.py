@@ -84,3 +84,36 @@ def test_selecting_with_nothing_overdue_says_so_in_words():
     answer = clerk.post("/console/handovers")
     assert answer.status_code == 400
     assert "Er zijn geen achterstallige vorderingen" in answer.content.decode()
+
+
+def test_the_invoice_list_is_one_audited_read_naming_the_people_on_it():
+    first, second = customer(), customer(email="tweede.klant@example.nl")
+    invoice(first, issued_on=date(2026, 3, 1))
+    invoice(second, issued_on=date(2026, 3, 2))
+    client = _login("billing")
+    assert client.get("/console/invoices").status_code == 200
+    read = AuditEntry.objects.get(action="billing.invoices_read")
+    assert (read.actor, read.purpose, read.decision) == ("staff:billing", "invoicing", "allowed")
+    assert sorted(read.detail["subjects"]) == sorted([str(first), str(second)])
+    assert read.detail["invoices"] == 2
+    assert "total_cents" in read.fields
+
+
+def test_the_disclosure_register_page_and_its_export_are_each_an_audited_read(settings):
+    settings.WAARBORG_COLLECTION_AGENCY_RECIPIENT = age_pair()[0]
+    made = invoice(customer(), issued_on=date(2026, 3, 1))
+    clerk = _login("billing")
+    with time_machine.travel("2026-04-01 10:00 +02:00", tick=False):
+        page = clerk.post("/console/handovers")["Location"]
+    officer = _login("privacy_officer")
+    assert officer.post(page + "/approve").status_code == 302
+    assert officer.get("/console/disclosures").status_code == 200
+    assert officer.get("/console/disclosures?format=csv").status_code == 200
+    reads = AuditEntry.objects.filter(action="billing.disclosures_read").order_by("id")
+    assert [r.detail["format"] for r in reads] == ["page", "csv"]
+    for read in reads:
+        assert (read.actor, read.purpose) == ("staff:privacy_officer", "invoicing")
+        assert read.subject_id == made.subject_id
+        assert read.detail["subjects"] == [str(made.subject_id)]
+        assert "what" in read.fields
+    assert not AuditEntry.objects.filter(action="billing.disclosures_read", actor="staff:billing")

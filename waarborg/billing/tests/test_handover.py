@@ -121,6 +121,9 @@ def test_each_handover_is_registered_and_the_person_told_once(
     out = io.StringIO()
     call_command("disclosures", stdout=out)
     assert "collection_agency,invoicing,contract" in out.getvalue()
+    exported = AuditEntry.objects.get(action="billing.disclosures_read")
+    assert (exported.actor, exported.detail["format"]) == ("job:cli", "cli")
+    assert exported.detail["subjects"] == [str(row.subject_id)]
     assert AuditEntry.objects.filter(action="billing.handover_approve").count() == 1
     with pytest.raises(Refusal) as twice:
         handover_approve(actor=OFFICER, handover_id=batch.id)

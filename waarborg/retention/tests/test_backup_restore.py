@@ -8,11 +8,17 @@ import os
 import signal
 import subprocess
 import threading
+from typing import Any
+from uuid import UUID
 
 import pytest
 
 from waarborg.retention.management.commands.backup import PAUSE
 from waarborg.retention.tests.support import WAARBORG, Setup
+from waarborg.rights.execute import step_execute
+from waarborg.rights.models import Export, Step
+from waarborg.rights.steps import step_claim_next
+from waarborg.rights.tests.support import carry_out, confirmed
 from waarborg.vault.services import subject_erase
 from waarborg.vault.tests.factories import OFFICER, pro_customer
 
@@ -136,3 +142,47 @@ def test_a_restore_refuses_without_the_erasure_ledger(setup: Setup):
     assert setup.target_tables() == 0
     setup.ledger.mkdir()
     assert setup.on_target("backup", "restore", backup).returncode == 0
+
+
+def _gathered(setup: Setup) -> dict[UUID, tuple[int, int]]:
+    """Per person in the restored database: (retrieve copies, archives) their requests keep."""
+    steps = setup.target_rows(
+        "SELECT r.subject_id, count(*) FROM rights_step s JOIN rights_request r "
+        "ON r.id = s.request_id WHERE s.payload IS NOT NULL GROUP BY r.subject_id"
+    )
+    archives = setup.target_rows(
+        "SELECT r.subject_id, count(*) FROM rights_export e JOIN rights_request r "
+        "ON r.id = e.request_id WHERE e.archive IS NOT NULL GROUP BY r.subject_id"
+    )
+    copies = {UUID(str(i)): int(n) for i, n in steps}
+    kept = {UUID(str(i)): int(n) for i, n in archives}
+    return {i: (copies.get(i, 0), kept.get(i, 0)) for i in {*copies, *kept}}
+
+
+def test_what_requests_gathered_about_a_person_erased_after_the_backup_is_gone_after_a_restore(
+    setup: Setup, django_capture_on_commit_callbacks: Any
+):
+    def committed(service: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return service(**kwargs)
+
+    erased = pro_customer(email="erik.wisman@example.nl")
+    kept = pro_customer(email="bea.blijft@example.nl")
+    for who in ("erik.wisman@example.nl", "bea.blijft@example.nl"):
+        confirmed(committed, ["access"], email=who)  # answered: an archive, not yet downloaded
+    carry_out(committed)
+    pending = confirmed(committed, ["access"], email="erik.wisman@example.nl")
+    step = step_claim_next(request_id=pending.pk, worker="test")
+    assert step is not None and step.action == Step.Action.RETRIEVE
+    step_execute(step)  # what the vault handed over, sealed, waiting for the answer
+    assert Step.objects.get(pk=step.pk).payload is not None
+    backup = _backup(setup)
+
+    subject_erase(actor=OFFICER, subject_id=erased.id, reason="erasure request R-8")
+    assert not Step.objects.filter(request__subject_id=erased.id, payload__isnull=False).exists()
+    assert not Export.objects.filter(request__subject_id=erased.id, archive__isnull=False).exists()
+    restored = setup.on_target("backup", "restore", backup)
+
+    assert restored.returncode == 0, restored.stderr
+    assert setup.target_erased() == {erased.id: True, kept.id: False}
+    assert _gathered(setup) == {kept.id: (0, 1)}

@@ -66,3 +66,20 @@ def test_erasure_of_a_free_customer_shreds_everything(committed):
     subject.refresh_from_db()
     assert subject.erased_at is not None and subject.values == {}
     assert "We erased your personal data." in outbox()[-1].body
+
+
+def test_an_erasure_empties_what_other_requests_gathered_but_answers_its_own_access(committed):
+    from waarborg.rights.models import Export
+
+    pro()
+    earlier = confirmed(committed, ["access"], language="en")
+    carry_out(committed)
+    assert Export.objects.get(request=earlier).archive is not None
+    request = confirmed(committed, ["erasure", "access"], language="en")
+    carry_out(committed)
+    assert Export.objects.get(request=earlier).archive is None  # gone with the erasure
+    reference, code = link(outbox()[-1])
+    assert reference == request.reference
+    page = _zip(reference, code).read("index.html").decode()
+    assert "Annelies de Vries" in page  # handed over as asked, gathered before the erasure
+    assert not Step.objects.filter(payload__isnull=False).exists()

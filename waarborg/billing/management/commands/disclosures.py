@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand
 
 from waarborg.billing.notices import notices_pending, notices_send_quietly
 from waarborg.billing.registers import disclosures_csv
-from waarborg.billing.selectors import disclosures_all
+from waarborg.billing.selectors import disclosures_export_operator
+from waarborg.core.actors import Actor
+
+CLI = Actor(kind="job", name="cli")
 
 
 class Command(BaseCommand):
@@ -26,4 +29,5 @@ class Command(BaseCommand):
             sent = notices_send_quietly(disclosure_ids=pending)
             self.stdout.write(f"{sent} of {len(pending)} pending letters sent")
             return
-        self.stdout.write(disclosures_csv(disclosures_all()), ending="")
+        rows = disclosures_export_operator(actor=CLI)  # audited, one entry
+        self.stdout.write(disclosures_csv(rows), ending="")
