@@ -148,6 +148,10 @@ def _lock(now: dt.datetime, size: int) -> list[Claimed]:
         "FOR UPDATE SKIP LOCKED"
     )
     with connection.cursor() as cursor:
+        # Every statement of a batch reaches its rows by key: ten thousand ids among millions.
+        # The planner's estimate for such a list chose to hash whole tables (a scan of the
+        # schedule and of the subjects per batch: 1 s per batch at a million rows, measured).
+        cursor.execute("SET LOCAL enable_seqscan = off")  # this transaction only
         cursor.execute(sql, [now, size])
         return [Claimed(*row) for row in cursor.fetchall()]
 
