@@ -8,8 +8,8 @@ vault_subject`` of the same subjects in one statement. Target ratio <= 2.
 minimum the invariants demand, in batches of the same size: per batch one statement that deletes
 the subjects and inserts one audit row per erased subject (``WITH gone AS (DELETE ... RETURNING)
 INSERT ... SELECT``), one append of their lines to the erasure ledger and one fsync, the commit.
-``sweep.postgresql.memory``: the sweep's Python peak (tracemalloc) at N/10 vs at N/100 rows,
-both in batches of N/100 (flat: ratio <= 1.5).
+``sweep.postgresql.memory``: the sweep's Python peak (tracemalloc, all threads) at N/5 vs at N/20
+rows, both in batches of N/100 (flat: ratio <= 1.5).
 
 Per phase, the sweep's time is printed too (claims, reading what still holds, shredding, audit
 COPY, ledger, sealing the chain, certificate): what is above the floor and where.
@@ -18,7 +18,8 @@ The rows are filled with bulk SQL (``generate_series``) in a database of its own
 ``waarborg_bench_sweep``; values are stand-in bytes (the sweep never decrypts). Default N
 1,000,000, ``--quick`` 20,000. Rounds rotate the three sides and report medians.
 
-Run: ``python -m bench.sweep_bench [--quick] [--count N] [--rounds R] [--batch B]``.
+Run: ``python -m bench.sweep_bench [--quick] [--count N] [--rounds R] [--batch B]
+[--no-memory | --memory-only]``.
 """
 
 from __future__ import annotations
@@ -208,6 +209,26 @@ def _floor(count: int, *, batch: int = BATCH) -> float:
     return elapsed
 
 
+def _memory(count: int) -> Entry:
+    """The Python peak (all threads, the chain's sealer too) at N/20 and N/5 rows, both in many
+    batches of N/100 rows, so the figure shows growth with the rows, not with one batch."""
+    size = max(100, count // 100)
+    few, many = max(count // 20, 1), max(count // 5, 1)
+    small = _sweep(few, trace=True, batch=size)[1]
+    big = _sweep(many, trace=True, batch=size)[1]
+    say(
+        f"  Python peak: {small / (1 << 20):.1f} MiB at {few:,} rows, "
+        f"{big / (1 << 20):.1f} MiB at {many:,} rows (batches of {size:,})"
+    )
+    return Entry(
+        "sweep.postgresql.memory",
+        big / (1 << 20),
+        "MiB",
+        small / (1 << 20),
+        note=f"Python peak at {many} vs {few} rows (flat: <= 1.5)",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -215,6 +236,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory figure")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory figure")
     args = parser.parse_args()
     count = args.count or (QUICK if args.quick else FULL)
     rounds = args.rounds or (3 if args.quick else 2)
@@ -228,6 +250,9 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     import waarborg.retention.sweep  # noqa: F401 - the modules Phases wraps
 
+    if args.memory_only:
+        report("retention sweep memory (PostgreSQL)", [_memory(count)])
+        return 0
     phases = Phases()
     say(f"  {count:,} due rows, batches of {batch:,}")
     times: dict[str, list[float]] = {"sweep": [], "raw": [], "floor": []}
@@ -263,23 +288,7 @@ def main() -> int:
         ),
     ]
     if not args.no_memory:
-        # Both sizes in batches of the same size, so the figure shows growth with the rows.
-        size = max(100, count // 100)
-        small = _sweep(max(count // 100, 1), trace=True, batch=size)[1]
-        big = _sweep(max(count // 10, 1), trace=True, batch=size)[1]
-        say(
-            f"  Python peak: {small / (1 << 20):.1f} MiB at {count // 100:,} rows, "
-            f"{big / (1 << 20):.1f} MiB at {count // 10:,} rows (batches of {size:,})"
-        )
-        entries.append(
-            Entry(
-                "sweep.postgresql.memory",
-                big / (1 << 20),
-                "MiB",
-                small / (1 << 20),
-                note=f"Python peak at {count // 10} vs {count // 100} rows (flat: <= 1.5)",
-            )
-        )
+        entries.append(_memory(count))
     report("retention sweep (PostgreSQL)", entries)
     return 0
 
