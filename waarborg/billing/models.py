@@ -2,7 +2,10 @@
 
 Invoices are the books (art. 52 AWR): they fall under the policy's ``bookkeeping`` purpose and its
 7-year hold, counted from the end of the financial year of ``issued_on``. ``RETENTION`` on each
-model says so for the retention sweep; rows are never deleted by billing itself.
+model says so for the retention sweep; rows are never deleted by billing itself. Each invoice goes
+once its own period has ended (``"rows": True``): the sweep calls ``Invoice.retention_remove``,
+which takes its lines, payments and collection claim with it and leaves the disclosure register
+entry of a handed-over claim in place without the invoice's number and amount (docs/retention.md).
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class Invoice(models.Model):
     settled_on = models.DateField(null=True)
     created_at = models.DateTimeField()
 
-    RETENTION = BOOKS
+    # Each invoice is deleted when its own period ends, also while a newer one holds the customer.
+    RETENTION = {**BOOKS, "rows": True}
     PERSONAL = {
         "issued_on": "billing.invoice",
         "due_on": "billing.invoice",
@@ -72,6 +76,40 @@ class Invoice(models.Model):
     @property
     def outstanding_cents(self) -> int:
         return self.total_cents - self.paid_cents
+
+    @classmethod
+    def retention_remove(cls, ids: list[int], *, note: str) -> dict[int, list[str]]:
+        """Delete the invoices ``ids`` whose retention period ended, with what billing keeps per
+        invoice (lines, payments, the collection claim), in the caller's transaction; answers per
+        invoice found the rows deleted (one model label per row). The disclosure register entry
+        of a handed-over claim stays, its ``what`` (number and amount) replaced by ``note``; a
+        handover left without claims loses its encrypted exports (the agency has them)."""
+        found = {
+            pk: [cls._meta.label_lower]
+            for pk in cls.objects.filter(id__in=ids).values_list("id", flat=True)
+        }
+        for model in (InvoiceLine, Payment):
+            for invoice_id in model.objects.filter(invoice_id__in=ids).values_list(
+                "invoice_id", flat=True
+            ):
+                found[invoice_id].append(model._meta.label_lower)
+            model.objects.filter(invoice_id__in=ids).delete()
+        claims = Claim.objects.filter(invoice_id__in=ids)
+        handovers = set()
+        for invoice_id, handover_id, number, subject_id in claims.values_list(
+            "invoice_id", "handover_id", "invoice__number", "invoice__subject_id"
+        ):
+            found[invoice_id].append(Claim._meta.label_lower)
+            handovers.add(handover_id)
+            Disclosure.objects.filter(
+                handover_id=handover_id, subject_id=subject_id, what__startswith=f"{number}: "
+            ).update(what=note)
+        claims.delete()
+        Handover.objects.filter(id__in=handovers, claims__isnull=True).update(
+            export_csv=None, export_json=None
+        )
+        cls.objects.filter(id__in=list(found)).delete()
+        return found
 
 
 class InvoiceLine(models.Model):
@@ -155,6 +193,7 @@ class Claim(models.Model):
     amount_cents = models.BigIntegerField()
     refused = models.CharField(max_length=32, blank=True)  # the gate's reason, when not handed over
 
+    RETENTION = BOOKS  # goes with its invoice (Invoice.retention_remove)
     PERSONAL = {"amount_cents": "billing.invoice"}
     NOT_PERSONAL = {"id", "handover", "invoice", "refused"}
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from waarborg.retention.certificates import certificate_deletions
 from waarborg.retention.models import SweepRun
 
-COLUMNS = ["subject", "purpose", "event", "counted_from", "due_at", "outcome", "fields"]
+COLUMNS = ["subject", "purpose", "event", "counted_from", "due_at", "outcome", "fields", "record"]
 
 
 def certificate_json(run: SweepRun) -> Iterator[str]:
@@ -28,7 +28,8 @@ def certificate_csv(run: SweepRun) -> Iterator[str]:
     writer.writerow(["# certificate", run.id, "sha256", run.digest, "audit entry", run.audit_entry])
     writer.writerow(COLUMNS)
     for deletion in certificate_deletions(run):
-        writer.writerow([*(deletion[c] for c in COLUMNS[:-1]), " ".join(deletion["fields"])])
+        row = [deletion[c] for c in COLUMNS[:-2]]
+        writer.writerow([*row, " ".join(deletion["fields"]), deletion.get("record", "")])
         if buffer.tell() > 65536:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -19,7 +19,7 @@ def retention_sweep_scheduled(
     actor = Actor.job("retention-sweep")
     while True:
         schedule_refresh()
-        run = retention_sweep(actor=actor)
+        run = retention_sweep(actor=actor, seal_behind=True)
         if out:
             out(
                 f"certificate {run.id}: {run.summary.get('deletions')} rows"

@@ -40,10 +40,16 @@ class SweepRun(models.Model):
 
 class RetentionItem(models.Model):
     """The schedule: per subject and purpose, the event its period counts from and when it ends.
-    ``due_at`` is NULL while the event has not happened (the contract still runs)."""
+    ``due_at`` is NULL while the event has not happened (the contract still runs).
+
+    A row with a ``record`` is one row of a model whose rows each go when their own period
+    ends (``RETENTION["rows"]``: billing's invoices), named by model label and primary key;
+    ``subject_id`` is then the subject the record is about, whom it does not hold."""
 
     subject_id = models.UUIDField()
     purpose = models.CharField(max_length=64)
+    record = models.CharField(max_length=64, blank=True, default="", db_default="")
+    record_id = models.BigIntegerField(null=True)
     event = models.CharField(max_length=32)
     counted_from = models.DateTimeField(null=True)
     due_at = models.DateTimeField(null=True)
@@ -59,6 +65,8 @@ class RetentionItem(models.Model):
         "id",
         "subject_id",
         "purpose",
+        "record",
+        "record_id",
         "event",
         "counted_from",
         "due_at",
@@ -73,7 +81,16 @@ class RetentionItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subject_id", "purpose"], name="retention_item_unique"),
+            models.UniqueConstraint(
+                fields=["subject_id", "purpose"],
+                condition=models.Q(record_id__isnull=True),
+                name="retention_item_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["record", "record_id"],
+                condition=models.Q(record_id__isnull=False),
+                name="retention_item_record_unique",
+            ),
         ]
         indexes = [
             # `waarborg retention sweep` claims due, unclaimed rows in due order (services.py,
@@ -85,6 +102,13 @@ class RetentionItem(models.Model):
             ),
             # a certificate lists its deletions
             models.Index(fields=["run"], name="retention_item_run_idx"),
+            # the sweep's open claims (sweep.py, _claimed, _keeps, _claim after a takeover): only
+            # the batch in hand, where the foreign key's index holds every row a run ever claimed
+            models.Index(
+                fields=["claimed_by"],
+                condition=models.Q(done_at__isnull=True),
+                name="retention_item_claimed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Keeping the schedule (``RetentionItem``) in step with the data: ``schedule_refresh`` adds a
-row for every purpose that keeps something of a subject and moves the end of rows whose event
-happened; ``retention_event_record`` records an event no other table holds."""
+row for every purpose that keeps something of a subject, one for every record that goes on its
+own (an invoice), and moves the end of rows whose event happened; ``retention_event_record``
+records an event no other table holds."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from django.db import transaction
 
 from waarborg.policy.selectors import policy_current
 from waarborg.retention.models import RetentionClock, RetentionItem
-from waarborg.retention.schedule import due_at, recorded_events, subject_schedule
+from waarborg.retention.schedule import (
+    due_at,
+    record_models,
+    record_start,
+    recorded_events,
+    schedule_rules,
+    subject_schedule,
+)
 from waarborg.vault.models import PurposeState, Subject
 
 CHUNK = 2000
@@ -24,10 +32,11 @@ def retention_event_record(*, subject_id: UUID, event: str, at: dt.datetime) -> 
 
 
 def schedule_refresh() -> int:
-    """Bring the schedule up to date for every subject not erased; returns the rows written.
-    Rows already done or claimed by a sweep are left as they are."""
+    """Bring the schedule up to date for every subject not erased and every record that goes on
+    its own (also of an erased subject); returns the rows written. Rows already done or claimed
+    by a sweep are left as they are."""
     policy = policy_current().policy
-    written = 0
+    written = _refresh_records(policy)
     subjects = Subject.objects.filter(erased_at__isnull=True).order_by("id")
     last: UUID | None = None
     while True:
@@ -43,7 +52,8 @@ def _refresh_chunk(policy, chunk: list[Subject]) -> int:  # type: ignore[no-unty
     ids = [s.id for s in chunk]
     states = {(s.subject_id, s.purpose): s for s in PurposeState.objects.filter(subject_id__in=ids)}
     recorded = recorded_events(ids, policy)
-    have = {(i.subject_id, i.purpose): i for i in RetentionItem.objects.filter(subject_id__in=ids)}
+    mine = RetentionItem.objects.filter(subject_id__in=ids, record_id__isnull=True)
+    have = {(i.subject_id, i.purpose): i for i in mine}
     new, changed = [], []
     for subject_id, rule, start in subject_schedule(
         policy=policy, subjects=chunk, states=states, recorded=recorded
@@ -72,4 +82,57 @@ def _refresh_chunk(policy, chunk: list[Subject]) -> int:  # type: ignore[no-unty
     with transaction.atomic():
         RetentionItem.objects.bulk_create(new, ignore_conflicts=True)
         RetentionItem.objects.bulk_update(changed, ["counted_from", "due_at", "event", "hold"])
+    return len(new) + len(changed)
+
+
+def _refresh_records(policy) -> int:  # type: ignore[no-untyped-def]
+    """One row per record of a model whose rows each go on their own (``record_models``), due
+    when the record's own period ends."""
+    rules = schedule_rules(policy)
+    written = 0
+    for model, purpose, subject, date in record_models():
+        rule = rules.get(purpose)
+        if rule is None:
+            continue
+        label = model._meta.label_lower
+        last = None
+        rows = model.objects.order_by("pk").values_list("pk", subject, date)
+        while True:
+            chunk = list((rows if last is None else rows.filter(pk__gt=last))[:CHUNK])
+            if not chunk:
+                break
+            last = chunk[-1][0]
+            written += _records_chunk(rule, label, chunk)
+    return written
+
+
+def _records_chunk(rule, label: str, chunk: list[tuple[int, UUID, dt.date]]) -> int:  # type: ignore[no-untyped-def]
+    have = {
+        i.record_id: i
+        for i in RetentionItem.objects.filter(record=label, record_id__in=[r[0] for r in chunk])
+    }
+    new, changed = [], []
+    for pk, subject_id, value in chunk:
+        start = record_start(rule.event, value)
+        due = due_at(rule, start)
+        item = have.get(pk)
+        if item is None:
+            new.append(
+                RetentionItem(
+                    subject_id=subject_id,
+                    purpose=rule.purpose,
+                    record=label,
+                    record_id=pk,
+                    event=rule.event,
+                    counted_from=start,
+                    due_at=due,
+                    hold=rule.hold,
+                )
+            )
+        elif item.done_at is None and item.claimed_by_id is None and item.due_at != due:
+            item.counted_from, item.due_at = start, due
+            changed.append(item)
+    with transaction.atomic():
+        RetentionItem.objects.bulk_create(new, ignore_conflicts=True)
+        RetentionItem.objects.bulk_update(changed, ["counted_from", "due_at"])
     return len(new) + len(changed)

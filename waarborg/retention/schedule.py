@@ -112,6 +112,23 @@ def declared_rules() -> Iterator[tuple[Any, str, str, str]]:
             yield model, rule["purpose"], subject, date
 
 
+def record_models() -> Iterator[tuple[Any, str, str, str]]:
+    """The declared models whose rows each go when their own period ends (``"rows": True``,
+    billing's Invoice), as ``declared_rules`` gives them. Such a model deletes its rows itself
+    (``retention_remove(ids, note=...)``), with what belongs to them."""
+    for model, purpose, subject, date in declared_rules():
+        if model.RETENTION.get("rows") and hasattr(model, "retention_remove"):
+            yield model, purpose, subject, date
+
+
+def record_start(event: str, value: dt.date | dt.datetime) -> dt.datetime:
+    """The moment a record's period starts: a date is a whole day in the site's time zone."""
+    at = value
+    if not isinstance(at, dt.datetime):
+        at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
+    return counted_from(event, at)
+
+
 def recorded_events(subject_ids: list[UUID], policy: Policy) -> dict[tuple[UUID, str], dt.datetime]:
     """Per (subject, purpose), the newest recorded event its period counts from."""
     from waarborg.retention.models import RetentionClock

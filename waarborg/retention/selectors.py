@@ -37,19 +37,25 @@ class PlanLine:
     running: int  # rows whose period runs
     open: int  # rows whose event has not happened yet
     next_due: dt.datetime | None
+    record: str = ""  # records that go on their own (``billing.invoice``), not subjects
 
 
 def retention_plan(*, at: dt.datetime) -> list[PlanLine]:
-    """What the schedule holds per rule at ``at``: due now, running, still open."""
+    """What the schedule holds per rule at ``at``: due now, running, still open; after each
+    rule's subjects, the records that go on their own under it (invoices)."""
     from waarborg.policy.words import retention_text
     from waarborg.retention.models import RetentionItem
-    from waarborg.retention.schedule import schedule_rules
+    from waarborg.retention.schedule import record_models, schedule_rules
 
     rules = schedule_rules(policy_current().policy)
+    records = [(m._meta.label_lower, purpose) for m, purpose, *_ in record_models()]
     open_rows = RetentionItem.objects.filter(done_at__isnull=True)
+    kinds = [(key, "") for key in rules]
+    kinds += [(purpose, label) for label, purpose in records if purpose in rules]
     lines = []
-    for key, rule in rules.items():
-        rows = open_rows.filter(purpose=key)
+    for key, record in kinds:
+        rule = rules[key]
+        rows = open_rows.filter(purpose=key, record=record)
         due = rows.filter(due_at__lte=at).aggregate(
             n=Count("id"), first=Min("counted_from"), last=Max("counted_from")
         )
@@ -64,6 +70,7 @@ def retention_plan(*, at: dt.datetime) -> list[PlanLine]:
                 running=running["n"],
                 open=rows.filter(due_at__isnull=True).count(),
                 next_due=running["next"],
+                record=record,
             )
         )
     return lines

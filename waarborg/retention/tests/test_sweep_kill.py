@@ -10,6 +10,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
 import time_machine
 from django.conf import settings
 
@@ -96,3 +97,29 @@ def test_a_sweep_killed_mid_run_is_finished_by_the_next_one(committed_db: None) 
     assert run.summary["subjects"] == PEOPLE
     assert set(_ledger_subjects(Path(str(settings.WAARBORG_ERASURE_LEDGER)))) >= people
     assert f"certificate {run.id}" in out
+
+
+def test_a_second_worker_passes_the_rows_a_first_one_holds(committed_db: None) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from waarborg.retention.sweep import _lock
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite claims rows with an UPDATE (test_two_workers_never_claim_the_same_rows)"
+        )
+    _visitors()
+    with transaction.atomic():
+        held = {item.id for item in _lock(timezone.now(), 25)}  # the first worker's batch
+        second = _sweep()
+        _, err = second.communicate(timeout=300)
+        assert second.returncode == 0, err
+    assert len(held) == 25
+    left = set(RetentionItem.objects.filter(done_at__isnull=True).values_list("id", flat=True))
+    assert left == held  # the second took everything else, nothing the first held
+    third = _sweep()  # the first worker died without finishing: its rows are free again
+    assert third.communicate(timeout=300)[0] and third.returncode == 0
+    assert not RetentionItem.objects.filter(done_at__isnull=True).exists()
+    erasures = AuditEntry.objects.filter(action="subject.erase").values_list("subject_id")
+    assert len(erasures) == PEOPLE == len(set(erasures))

@@ -58,7 +58,8 @@ class Command(SubcommandCommand):
         for line in lines:
             law = f" ({line.legal_reference})" if line.legal_reference else ""
             first, last = (_day(d) for d in line.counted_from)
-            self.stdout.write(f"{line.purpose}: {line.rule}{law}")
+            what = f" ({line.record} records, each on its own)" if line.record else ""
+            self.stdout.write(f"{line.purpose}{what}: {line.rule}{law}")
             self.stdout.write(
                 f"  due now: {line.due} (counted from {first} to {last}); running: "
                 f"{line.running} (next due {_day(line.next_due)}); "
@@ -86,6 +87,7 @@ class Command(SubcommandCommand):
             actor=Actor.job("retention-sweep"),
             batch=max(1, options["batch"]),
             progress=self._progress,
+            seal_behind=True,
         )
         if run is None:
             self.stdout.write("nothing is due")
