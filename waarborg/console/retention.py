@@ -4,11 +4,13 @@ deletion certificates of the sweeps, readable and exportable (CSV, JSON) for an 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from waarborg.console.views import staff_page
@@ -31,6 +33,17 @@ def _refused(request: HttpRequest) -> HttpResponse:
     return render(request, "console/forbidden.html", {"message": message}, status=403)
 
 
+# Records that go one by one on their own period (not with the person), in words.
+_RECORDS = {"billing.invoice": gettext_lazy("invoices, each on its own period")}
+
+
+def _plan_name(names: dict[str, str], line: Any) -> str:
+    name = names.get(line.purpose, line.purpose)
+    if not line.record:
+        return name
+    return f"{name}: {_RECORDS.get(line.record, line.record)}"
+
+
 @require_GET
 @staff_page
 def overview(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpResponse:
@@ -38,9 +51,7 @@ def overview(request: HttpRequest, actor: Actor, purposes: list[str]) -> HttpRes
     if not keeps_registers(policy, actor):
         return _refused(request)
     names = {k: spec.name.get() for k, spec in policy.purposes.items()}
-    plan = [
-        (names.get(line.purpose, line.purpose), line) for line in retention_plan(at=timezone.now())
-    ]
+    plan = [(_plan_name(names, line), line) for line in retention_plan(at=timezone.now())]
     context = {"plan": plan, "certificates": certificates_list()[:100], "here": "retention"}
     return render(request, "console/retention.html", context)
 

@@ -35,10 +35,10 @@ from django.utils import timezone
 
 from waarborg.audit.services import (
     BackgroundSealer,
-    _background,
     audit_entry,
     audit_record_many,
     audit_seal,
+    sealer_not_inline,
     sealer_use_background,
     sealer_use_inline,
 )
@@ -300,7 +300,7 @@ def retention_sweep(
 
 @contextmanager
 def _sealing(behind: bool) -> Iterator[None]:
-    if not behind or _background:  # a server's sealer is at work already
+    if not behind or sealer_not_inline():  # a server's sealer is at work already
         yield
         return
     sealer = sealer_use_background(BackgroundSealer(interval=0))

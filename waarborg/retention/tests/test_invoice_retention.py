@@ -156,3 +156,18 @@ def test_an_invoice_of_an_erased_customer_still_goes_on_time(books: dict[str, ob
     assert Invoice.objects.filter(id=old.id).exists()
     _sweep_at(GOES)
     assert not Invoice.objects.filter(id=old.id).exists()
+
+
+def test_the_officer_tells_the_invoice_line_of_the_plan_from_the_customer_line(
+    books: dict[str, object],
+) -> None:
+    from django.urls import reverse
+
+    from waarborg.retention.planning import schedule_refresh
+    from waarborg.retention.tests.test_console_certificates import _login
+
+    schedule_refresh()
+    page = _login("privacy_officer").get(reverse("console:retention"), HTTP_ACCEPT_LANGUAGE="nl")
+    text = page.content.decode()
+    assert "Wettelijke bewaarplicht administratie: facturen, elk op eigen termijn" in text
+    assert text.count("Wettelijke bewaarplicht administratie</th>") == 1
