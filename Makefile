@@ -55,6 +55,7 @@ serve: install var/dev.kek
 	$(DEV_ENV) $(BIN)/waarborg demo --customers 250
 	$(DEV_ENV) $(BIN)/waarborg demo_billing --agency-key var/demo-agency
 	$(DEV_ENV) $(BIN)/waarborg demo_requests
+	$(DEV_ENV) $(BIN)/waarborg demo_retention
 	@echo ""
 	@echo "waarborg is running (development mode, SQLite in var/):"
 	@echo "  privacy statement:  http://127.0.0.1:8000/privacy"

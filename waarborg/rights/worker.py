@@ -1,11 +1,13 @@
 """The worker's loop: run the queued tasks (django-tasks' database backend), and now and then the
 housekeeping of requests: letters that did not go out, requests never confirmed, steps left
 behind by a worker that died, restrictions whose notice went out, archives whose link ran out,
-statutory holds that ended."""
+statutory holds that ended; and, once per ``SWEEP_EVERY``, the retention sweep with its deletion
+certificate."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,6 +17,7 @@ from django_tasks_db.utils import exclusive_transaction
 
 from waarborg.core.actors import Actor
 from waarborg.gate.request_writes import gate_holds_release
+from waarborg.retention.jobs import retention_sweep_scheduled
 from waarborg.rights.exports import exports_expire
 from waarborg.rights.letters import letters_send_pending
 from waarborg.rights.services import requests_lapse
@@ -22,6 +25,13 @@ from waarborg.rights.tasks import lifts_due, steps_recover
 
 logger = logging.getLogger("waarborg.rights")
 HOLDS = Actor.job("rights_holds")
+SWEEP_EVERY = 3600.0  # seconds between two retention sweeps of one worker
+
+
+def _sweep() -> int:
+    """One retention sweep; how many rows it removed (its certificate says which)."""
+    run = retention_sweep_scheduled()
+    return int(run.summary.get("deletions", 0)) if run else 0
 
 
 def tasks_run(*, worker: str, limit: int = 50, backend: str = "default") -> int:
@@ -57,6 +67,7 @@ class Housekeeping:
     """What the loop does besides tasks, with how many each did the last time."""
 
     done: dict[str, int] = field(default_factory=dict)
+    swept_at: float | None = None  # time.monotonic() of this worker's last retention sweep
 
     def run(self, *, worker: str) -> dict[str, int]:
         jobs: dict[str, Callable[[], int]] = {
@@ -67,6 +78,10 @@ class Housekeeping:
             "expired": exports_expire,
             "released": lambda: gate_holds_release(actor=HOLDS),
         }
+        if self.swept_at is None or time.monotonic() - self.swept_at >= SWEEP_EVERY:
+            # The first round sweeps too: a worker that restarts often still sweeps.
+            self.swept_at = time.monotonic()
+            jobs["swept"] = _sweep
         for name, job in jobs.items():
             try:
                 self.done[name] = job()

@@ -19,9 +19,10 @@ class Command(BaseCommand):
         "not go out, close requests never confirmed, queue again the steps a dead worker left "
         "(after their 10-minute lease, or at once when started again with the same --id), "
         "lift restrictions whose notice went out, empty download archives whose link ran out "
-        "and erase what a statutory hold kept once it ends. Any number of workers may run: a "
-        "step and a letter are each claimed by one conditional UPDATE, so none is done twice; "
-        "a crash (even kill -9) resumes where the rows say. SIGTERM or Ctrl+C finishes the "
+        "and erase what a statutory hold kept once it ends; and once an hour, from its first "
+        "round, the retention sweep with its deletion certificate. Any number of workers may "
+        "run: a step and a letter are each claimed by one conditional UPDATE, so none is done "
+        "twice; a crash (even kill -9) resumes where the rows say. SIGTERM or Ctrl+C finishes the "
         "current step and stops."
     )
 
