@@ -123,19 +123,26 @@ def confirm(request: HttpRequest, reference: str, code: str) -> HttpResponse:
     if request.method == "GET":
         state = request_confirmable(reference=reference, code=code)
         if state is None:
-            return _link_broken(request)
+            return _link_broken(request, reference)
         return _page(request, "confirm.html", {"state": _state(state)}, state=state)
     try:
         confirmed = request_confirm(reference=reference, code=code)
     except RightsError:
-        return _link_broken(request)
+        return _link_broken(request, reference)
     ref, lang = confirmed.reference, _language(request, request_state(confirmed.reference))
     url = reverse("center:status", args=[ref, status_code(ref)])
     return HttpResponseRedirect(f"{url}?lang={lang}&confirmed=1", status=303)
 
 
-def _link_broken(request: HttpRequest) -> HttpResponse:
-    return _page(request, "link_broken.html", {"message": errors.bad_code().message}, status=400)
+def _link_broken(request: HttpRequest, reference: str) -> HttpResponse:
+    """The refusal of a used, expired or mistyped link; in the request's language when the
+    reference names one (the person reads the mail's language, not the browser's)."""
+    message = {"message": errors.bad_code().message}
+    return _page(request, "link_broken.html", message, status=400, state=_asked(reference))
+
+
+def _asked(reference: str) -> State | None:
+    return request_state(reference) if REFERENCE.fullmatch(reference) else None
 
 
 @require_GET

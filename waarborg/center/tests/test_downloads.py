@@ -38,7 +38,10 @@ def test_the_button_sends_the_zip_once(client, download_url):
     assert "Annelies de Vries" in archive.read("index.html").decode()
     again = client.post(download_url)
     assert again.status_code == 400
-    assert "Deze downloadlink werkt niet" in again.content.decode()  # the browser's language
+    # In the request's language (English), whatever the browser asks for.
+    assert "This download link does not work" in again.content.decode()
+    dutch_browser = client.post(download_url, HTTP_ACCEPT_LANGUAGE="nl")
+    assert "This download link does not work" in dutch_browser.content.decode()
     assert client.get(download_url).status_code == 400
 
 
