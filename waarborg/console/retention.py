@@ -4,7 +4,6 @@ deletion certificates of the sweeps, readable and exportable (CSV, JSON) for an 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -18,7 +17,12 @@ from waarborg.core.actors import Actor
 from waarborg.policy.rules import keeps_registers
 from waarborg.policy.selectors import policy_current
 from waarborg.retention.exports import certificate_csv, certificate_json
-from waarborg.retention.selectors import certificate_get, certificates_list, retention_plan
+from waarborg.retention.selectors import (
+    PlanLine,
+    certificate_get,
+    certificates_list,
+    retention_plan,
+)
 
 _RANGES = ("counted_from", "due")
 
@@ -37,7 +41,7 @@ def _refused(request: HttpRequest) -> HttpResponse:
 _RECORDS = {"billing.invoice": gettext_lazy("invoices, each on its own period")}
 
 
-def _plan_name(names: dict[str, str], line: Any) -> str:
+def _plan_name(names: dict[str, str], line: PlanLine) -> str:
     name = names.get(line.purpose, line.purpose)
     if not line.record:
         return name
