@@ -20,7 +20,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from waarborg.audit.services import audit_record
 from waarborg.billing.errors import refusal
 from waarborg.billing.models import Claim, Disclosure, Handover
 from waarborg.billing.notices import notices_send_quietly
@@ -28,10 +27,10 @@ from waarborg.billing.selectors import invoices_overdue
 from waarborg.billing.services import PURPOSE, invoicing_scope_check
 from waarborg.billing.vat import euros
 from waarborg.core.actors import Actor
-from waarborg.gate.services import Allowed, Refused, gate_fields, gate_subjects
+from waarborg.gate.records import gate_event, gate_usable
+from waarborg.gate.services import Allowed, Refused, gate_fields
 from waarborg.policy.rules import keeps_registers
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.models import Subject
 
 RECIPIENT = "collection_agency"
 # The export's columns: the four things the agency receives, the claim spelled out.
@@ -45,11 +44,9 @@ def handover_select(*, actor: Actor, today: date | None = None) -> Handover:
     invoicing_scope_check(actor=actor)
     with transaction.atomic():
         overdue = list(invoices_overdue(today=today).filter(claim__isnull=True))
-        people = Subject.objects.filter(id__in={i.subject_id for i in overdue})
-        allowed = gate_subjects(actor=actor, purpose=PURPOSE, queryset=people)
-        if isinstance(allowed, Refused):
-            raise refusal(allowed.reason, allowed.message)
-        ids = set(allowed.values_list("id", flat=True))
+        ids = gate_usable(actor=actor, purpose=PURPOSE, ids={i.subject_id for i in overdue})
+        if isinstance(ids, Refused):
+            raise refusal(ids.reason, ids.message)
         claims = [i for i in overdue if i.subject_id in ids]
         if not claims:
             raise refusal("nothing_overdue")
@@ -57,7 +54,7 @@ def handover_select(*, actor: Actor, today: date | None = None) -> Handover:
         Claim.objects.bulk_create(
             Claim(handover=batch, invoice=i, amount_cents=i.outstanding_cents) for i in claims
         )
-        audit_record(
+        gate_event(
             actor=actor,
             action="billing.handover_select",
             purpose=PURPOSE,
@@ -96,7 +93,7 @@ def handover_approve(*, actor: Actor, handover_id: UUID) -> Handover:
         batch.approved_at = timezone.now()
         batch.save()
         ids = _register(batch, rows)
-        audit_record(
+        gate_event(
             actor=actor,
             action="billing.handover_approve",
             purpose=PURPOSE,

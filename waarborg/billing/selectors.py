@@ -12,9 +12,9 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from waarborg.audit.services import audit_record
 from waarborg.billing.models import Disclosure, Handover, Invoice
 from waarborg.core.actors import Actor
+from waarborg.gate.records import gate_event
 from waarborg.gate.services import Allowed, Refused, audit_answer, gate_fields, gate_purpose_refusal
 from waarborg.policy.rules import keeps_registers
 from waarborg.policy.selectors import policy_current
@@ -44,7 +44,7 @@ def _read_audit(
     detail = {**detail, "people": len(named)}
     if len(named) <= NAMED:
         detail["subjects"] = named
-    audit_record(
+    gate_event(
         actor=actor,
         action=action,
         subject_id=people[0] if len(named) == 1 else None,

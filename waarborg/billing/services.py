@@ -9,17 +9,16 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from waarborg.audit.services import audit_record
 from waarborg.billing.errors import refusal
 from waarborg.billing.models import Invoice, InvoiceLine, Payment
 from waarborg.billing.numbers import invoice_number_format, invoice_number_take
 from waarborg.billing.vat import RATES, vat_totals
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Refusal
+from waarborg.gate.records import gate_event, gate_product
 from waarborg.gate.services import gate_check
 from waarborg.policy.rules import REASONS, actor_refusal
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.models import Subject
 
 PURPOSE = "invoicing"
 PAYMENT_TERM_DAYS = 14
@@ -76,7 +75,7 @@ def invoice_create(
         raise Refusal(decision.reason, decision.message or REASONS.get(decision.reason, ""))
     issued = issued_on or timezone.localdate()
     _date_check(issued)
-    product = Subject.objects.values_list("product", flat=True).get(id=subject_id)
+    product = gate_product(subject_id) or ""
     nets = [(line.quantity * line.unit_cents, line.vat_rate) for line in lines]
     totals = vat_totals(lines=nets)
     with transaction.atomic():
@@ -106,7 +105,7 @@ def invoice_create(
             )
             for i, (line, (net, _)) in enumerate(zip(lines, nets, strict=True), start=1)
         )
-        audit_record(
+        gate_event(
             actor=actor,
             action="billing.invoice_create",
             subject_id=subject_id,
@@ -143,7 +142,7 @@ def payment_register(
         if invoice.outstanding_cents == 0:
             invoice.settled_on = paid_on
         invoice.save(update_fields=["paid_cents", "settled_on"])
-        audit_record(
+        gate_event(
             actor=actor,
             action="billing.payment_register",
             subject_id=invoice.subject_id,
