@@ -7,24 +7,24 @@ restriction, erasure) is the gate's own, never copied here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import QuerySet
 
 from waarborg.campaigns.models import Campaign, Delivery, Suppression
 from waarborg.core.actors import Actor
-from waarborg.gate.services import Refused, gate_subjects
-from waarborg.vault.models import Subject
+from waarborg.gate.records import gate_mailable
+from waarborg.gate.services import Refused
 
 # The sender acts in the marketing role: the gate lets it use exactly the marketing purposes.
 SENDER = Actor(kind="job", name="campaigns", roles=frozenset({"marketing"}))
 
 
-def audience_queryset(*, purpose: str) -> QuerySet[Subject] | Refused:
+def audience_queryset(*, purpose: str) -> QuerySet[Any] | Refused:
     """The subjects a campaign for ``purpose`` may mail now (audited once by the gate)."""
-    mailable = Subject.objects.filter(email_index__isnull=False).exclude(
-        email_index__in=Suppression.objects.values("email_index")
-    )
-    return gate_subjects(actor=SENDER, purpose=purpose, queryset=mailable)
+    suppressed = Suppression.objects.values("email_index")
+    return gate_mailable(actor=SENDER, purpose=purpose, leaving_out=suppressed)
 
 
 def audience_build(*, campaign: Campaign) -> int | Refused:

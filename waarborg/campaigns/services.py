@@ -9,15 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from waarborg.audit.services import audit_record
 from waarborg.campaigns.audience import audience_build
 from waarborg.campaigns.message import message_id_delivery
 from waarborg.campaigns.models import Campaign, Delivery, MailEvent, Suppression
 from waarborg.core.actors import Actor
 from waarborg.core.errors import Refusal
+from waarborg.gate.records import gate_email_index, gate_event
 from waarborg.gate.services import Refused, gate_purpose_refusal
 from waarborg.gate.words import reason_words
-from waarborg.vault.models import Subject
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def campaign_save(*, actor: Actor, draft: Draft, campaign_id: int | None = None)
         for name, value in vars(draft).items():
             setattr(campaign, name, value.strip())
         campaign.save()
-        audit_record(
+        gate_event(
             actor=actor,
             action="campaign.save",
             purpose=campaign.purpose,
@@ -80,7 +79,7 @@ def campaign_start(*, actor: Actor, campaign_id: int) -> int:
             raise Refusal(added.reason, added.message)
         campaign.state, campaign.started_at = Campaign.State.SENDING, timezone.now()
         campaign.save(update_fields=["state", "started_at"])
-        audit_record(
+        gate_event(
             actor=actor,
             action="campaign.start",
             purpose=campaign.purpose,
@@ -123,7 +122,7 @@ def mail_event_record(*, actor: Actor, delivery_id: int, kind: str, detail: str 
         )
         if kind in SUPPRESSING:
             _suppress(delivery, SUPPRESSING[MailEvent.Kind(kind)], now)
-        audit_record(
+        gate_event(
             actor=actor,
             action=f"campaign.{kind}",
             subject_id=delivery.subject_id,
@@ -134,8 +133,7 @@ def mail_event_record(*, actor: Actor, delivery_id: int, kind: str, detail: str 
 
 
 def _suppress(delivery: Delivery, reason: str, now: object) -> None:
-    index = Subject.objects.filter(id=delivery.subject_id).values_list("email_index", flat=True)
-    address = index.first()
+    address = gate_email_index(delivery.subject_id)
     if address:
         Suppression.objects.get_or_create(
             email_index=address,

@@ -33,7 +33,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from waarborg.audit.services import audit_record
 from waarborg.consent.banner import banner_current
 from waarborg.consent.models import ChoicesLink, ConsentText, CookieChoice
 from waarborg.consent.texts import consent_text, consent_text_keep
@@ -43,13 +42,13 @@ from waarborg.core.errors import Refusal, Text
 from waarborg.core.i18n import Lang
 from waarborg.core.mail import mail_send
 from waarborg.gate.ledger import LedgerEvent, gate_ledger
+from waarborg.gate.records import gate_email_key, gate_event
 from waarborg.gate.requesters import gate_requester_find
 from waarborg.gate.rules import REASONS
 from waarborg.gate.services import gate_check
 from waarborg.gate.writes import gate_consent_confirm, gate_consent_record
 from waarborg.policy.schema import localized
 from waarborg.policy.selectors import policy_current
-from waarborg.vault.validation import email_key
 
 logger = logging.getLogger("waarborg.consent")
 
@@ -112,7 +111,7 @@ def choices_link_request(*, email: str, lang: Lang, client: str = "") -> None:
     is linked to it; the same for the caller either way (nothing returned). Refused only for an
     address that is not one (``bad_email``) or too many links (``rate_limited``)."""
     email = " ".join(email.split())
-    address = email_key(email) if len(email) <= 320 else None
+    address = gate_email_key(email) if len(email) <= 320 else None
     if address is None:
         message = _("This is not a valid e-mail address.")
         raise Refusal("bad_email", message, {"email": message})
@@ -135,7 +134,7 @@ def choices_link_request(*, email: str, lang: Lang, client: str = "") -> None:
             created_at=now,
             expires_at=now + timedelta(hours=LINK_HOURS),
         )
-        audit_record(actor=ASKER, action="choices.link", subject_id=found, detail={"link": link.pk})
+        gate_event(actor=ASKER, action="choices.link", subject_id=found, detail={"link": link.pk})
         transaction.on_commit(lambda: _send_quietly(to=email, lang=lang, link=(link.pk, code)))
 
 
@@ -209,7 +208,7 @@ def choices_open(*, code: str) -> Session:
         link.session_digest = _digest(token)
         link.session_until = now + timedelta(minutes=SESSION_MINUTES)
         link.save(update_fields=["used_at", "session_digest", "session_until"])
-        audit_record(
+        gate_event(
             actor=ASKER, action="choices.open", subject_id=link.subject_id, detail={"link": link.pk}
         )
     lang: Lang = "en" if link.lang == "en" else "nl"

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from waarborg.audit.services import audit_entry, audit_record_many
 from waarborg.core.actors import Actor
+from waarborg.gate.records import gate_event_numbered, gate_logged
 from waarborg.policy.selectors import policy_current
 from waarborg.retention.models import RetentionItem, SweepRun
 
@@ -127,28 +127,23 @@ def certificate_sign(*, run: SweepRun, actor: Actor) -> SweepRun:
     with transaction.atomic():
         run.summary, run.finished_at = summary, now
         run.digest = certificate_digest(run, summary)
-        entry = audit_entry(
+        run.audit_entry = gate_event_numbered(
             actor=actor,
             action=SIGNED,
-            subject_id=None,
             detail={
                 "certificate": str(run.id),
                 "sha256": run.digest,
                 "deletions": str(summary["deletions"]),
             },
         )
-        audit_record_many([entry])
-        run.audit_entry = entry.id
         run.save(update_fields=["summary", "finished_at", "digest", "audit_entry"])
     return run
 
 
 def certificate_verify(run: SweepRun) -> bool:
     """Whether the certificate still matches its deletions and the digest the audit log holds."""
-    from waarborg.audit.models import AuditEntry
-
     if run.audit_entry is None:
         return False
-    entry = AuditEntry.objects.filter(id=run.audit_entry, action=SIGNED).first()
+    logged = gate_logged(run.audit_entry, SIGNED)
     digest = certificate_digest(run, run.summary)
-    return entry is not None and entry.detail.get("sha256") == digest == run.digest
+    return logged is not None and logged.get("sha256") == digest == run.digest

@@ -6,19 +6,24 @@ records an event no other table holds."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from uuid import UUID
 
 from django.db import transaction
 
+from waarborg.policy.schema import Policy
 from waarborg.policy.selectors import policy_current
 from waarborg.retention.models import RetentionClock, RetentionItem
 from waarborg.retention.schedule import (
+    ONLY_RECORDED,
+    Rule,
+    applies,
+    counted_from,
     due_at,
     record_models,
     record_start,
     recorded_events,
     schedule_rules,
-    subject_schedule,
 )
 from waarborg.vault.models import PurposeState, Subject
 
@@ -136,3 +141,34 @@ def _records_chunk(rule, label: str, chunk: list[tuple[int, UUID, dt.date]]) -> 
         RetentionItem.objects.bulk_create(new, ignore_conflicts=True)
         RetentionItem.objects.bulk_update(changed, ["counted_from", "due_at"])
     return len(new) + len(changed)
+
+
+def subject_schedule(
+    *,
+    policy: Policy,
+    subjects: list[Subject],
+    states: dict[tuple[UUID, str], PurposeState],
+    recorded: dict[tuple[UUID, str], dt.datetime],
+) -> Iterator[tuple[UUID, Rule, dt.datetime | None]]:
+    """(subject, rule, the moment its period starts or None while held open) for every purpose
+    that keeps something of each subject."""
+    rules = schedule_rules(policy)
+    for subject in subjects:
+        for key, rule in rules.items():
+            spec = policy.purposes[key]
+            if not applies(spec, subject.kind, subject.product):
+                continue
+            event_at = recorded.get((subject.id, key))
+            if rule.event == "collection":
+                yield subject.id, rule, subject.created_at
+            elif rule.event == "consent_withdrawn":
+                state = states.get((subject.id, key))
+                if state is None or state.consent == PurposeState.Consent.NONE:
+                    continue
+                withdrawn = state.consent == PurposeState.Consent.WITHDRAWN
+                yield subject.id, rule, state.updated_at if withdrawn else None
+            elif rule.event in ONLY_RECORDED:
+                if event_at is not None:
+                    yield subject.id, rule, counted_from(rule.event, event_at)
+            else:
+                yield subject.id, rule, event_at

@@ -33,7 +33,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from waarborg.policy.schema import Policy, Purpose, Retention
-from waarborg.vault.models import PurposeState, Subject
 
 OPEN_UNTIL_RECORDED = {"end_of_contract", "claim_settled", "last_activity"}
 ONLY_RECORDED = {"end_of_financial_year", "visit"}
@@ -148,34 +147,3 @@ def recorded_events(subject_ids: list[UUID], policy: Policy) -> dict[tuple[UUID,
                 at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
             found[(row[subject], purpose)] = at
     return found
-
-
-def subject_schedule(
-    *,
-    policy: Policy,
-    subjects: list[Subject],
-    states: dict[tuple[UUID, str], PurposeState],
-    recorded: dict[tuple[UUID, str], dt.datetime],
-) -> Iterator[tuple[UUID, Rule, dt.datetime | None]]:
-    """(subject, rule, the moment its period starts or None while held open) for every purpose
-    that keeps something of each subject."""
-    rules = schedule_rules(policy)
-    for subject in subjects:
-        for key, rule in rules.items():
-            spec = policy.purposes[key]
-            if not applies(spec, subject.kind, subject.product):
-                continue
-            event_at = recorded.get((subject.id, key))
-            if rule.event == "collection":
-                yield subject.id, rule, subject.created_at
-            elif rule.event == "consent_withdrawn":
-                state = states.get((subject.id, key))
-                if state is None or state.consent == PurposeState.Consent.NONE:
-                    continue
-                withdrawn = state.consent == PurposeState.Consent.WITHDRAWN
-                yield subject.id, rule, state.updated_at if withdrawn else None
-            elif rule.event in ONLY_RECORDED:
-                if event_at is not None:
-                    yield subject.id, rule, counted_from(rule.event, event_at)
-            else:
-                yield subject.id, rule, event_at

@@ -1,4 +1,4 @@
-"""What a backup's manifest says about the database it was made of."""
+"""Reads for the console and the commands: the retention plan and the deletion certificates."""
 
 from __future__ import annotations
 
@@ -8,23 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, QuerySet
 
-from waarborg.audit.models import AuditEntry, AuditSeal
 from waarborg.policy.selectors import policy_current
-
-
-def backup_facts() -> dict[str, Any]:
-    """The policy version in force and the newest link of the audit chain (its position and
-    hash; a restored database must hold that link) and the newest entry, sealed or not."""
-    head = AuditSeal.objects.order_by("-position").values_list("position", "hash").first()
-    newest = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
-    return {
-        "policy_version": policy_current().digest,
-        "audit": {
-            "position": head[0] if head else 0,
-            "hash": head[1] if head else None,
-            "last_entry": newest,
-        },
-    }
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from waarborg.audit.models import AuditEntry, AuditSeal
 from waarborg.audit.services import audit_seal
 from waarborg.core.actors import Actor
+from waarborg.policy.selectors import policy_current
 from waarborg.retention.engines import Engine, Progress, engine_current
 from waarborg.retention.markers import (
     LOADING,
@@ -42,7 +44,6 @@ from waarborg.retention.sealed import (
     SealedWriter,
     backup_key,
 )
-from waarborg.retention.selectors import backup_facts
 from waarborg.vault.erasures import (
     ErasureRecord,
     LedgerError,
@@ -293,3 +294,18 @@ def backup_verify(*, path: Path, progress: Progress) -> Verified:
     if not problem and head and stored != audit.get("hash"):
         problem = f"the audit chain does not hold the link its manifest names (position {head})"
     return Verified(reader.manifest, reader.closing or {}, said, problem)
+
+
+def backup_facts() -> dict[str, Any]:
+    """The policy version in force and the newest link of the audit chain (its position and
+    hash; a restored database must hold that link) and the newest entry, sealed or not."""
+    head = AuditSeal.objects.order_by("-position").values_list("position", "hash").first()
+    newest = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
+    return {
+        "policy_version": policy_current().digest,
+        "audit": {
+            "position": head[0] if head else 0,
+            "hash": head[1] if head else None,
+            "last_entry": newest,
+        },
+    }

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from waarborg.audit.services import audit_record
 from waarborg.connectors.base import Connector, ConnectorError, Person, Retrieved
 from waarborg.connectors.registry import connector_get, vault_key
 from waarborg.connectors.vault import STEPS
+from waarborg.gate.records import gate_event
 from waarborg.gate.request_writes import gate_request_object
 from waarborg.gate.requesters import RIGHTS
 from waarborg.gate.services import Allowed, gate_fields
@@ -174,7 +174,7 @@ def _answer(step: Step) -> None:
                 export_store(current, archive)
             current.status, current.closed_at = Request.Status.DONE, timezone.now()
             current.save(update_fields=["status", "closed_at"])
-            audit_record(
+            gate_event(
                 actor=STEPS,
                 action="rights.answer",
                 subject_id=current.subject_id,

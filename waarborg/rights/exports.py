@@ -26,9 +26,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from waarborg.audit.services import audit_record
 from waarborg.connectors.registry import system_name, vault_key
 from waarborg.core.actors import Actor
+from waarborg.gate.records import gate_event
 from waarborg.gate.requesters import RIGHTS
 from waarborg.gate.requests import gate_blob_open, gate_blob_seal
 from waarborg.gate.words import ACTIONS, EVENTS, words
@@ -328,7 +328,7 @@ def export_download(*, reference: str, code: str) -> Download:
         data = gate_blob_open(sealed=bytes(export.archive), label=export_label(reference))
         export.archive, export.code_digest, export.downloaded_at = None, "", now
         export.save(update_fields=["archive", "code_digest", "downloaded_at"])
-        audit_record(
+        gate_event(
             actor=Actor(kind="subject", name="requester"),
             action="rights.download",
             subject_id=export.request.subject_id,

@@ -13,8 +13,8 @@ import hmac
 from django.conf import settings
 
 from waarborg.core.counters import counter_add, counter_get
+from waarborg.gate.records import gate_email_key
 from waarborg.rights import errors
-from waarborg.vault.validation import email_key
 
 FILINGS_PER_ADDRESS = 5  # a day: more than anyone needs, too few to mail-bomb someone
 FILINGS_PER_CLIENT = 20  # a day, from one client address of the public forms
@@ -27,7 +27,7 @@ def _key(kind: str, value: str) -> str:
 
 
 def _counters(email: str, client: str) -> list[tuple[str, int]]:
-    counters = [(_key("address", email_key(email) or email.lower()), FILINGS_PER_ADDRESS)]
+    counters = [(_key("address", gate_email_key(email) or email.lower()), FILINGS_PER_ADDRESS)]
     if client:
         counters.append((_key("client", client), FILINGS_PER_CLIENT))
     return counters

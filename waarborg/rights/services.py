@@ -16,8 +16,8 @@ from uuid import UUID
 from django.db import transaction
 from django.utils import timezone
 
-from waarborg.audit.services import audit_record
 from waarborg.core.actors import Actor
+from waarborg.gate.records import gate_event
 from waarborg.gate.requesters import RIGHTS, gate_request_seal, gate_requester_find
 from waarborg.policy.rules import REASONS, actor_refusal, decides_objections
 from waarborg.policy.selectors import policy_current
@@ -234,7 +234,7 @@ def _open(reference: str) -> Request:
 
 
 def _audit(actor: Actor, request: Request, action: str, **detail: Any) -> None:
-    audit_record(
+    gate_event(
         actor=actor,
         action=action,
         subject_id=request.subject_id,

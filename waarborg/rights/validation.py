@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from waarborg.core.errors import Refusal, Text
+from waarborg.gate.records import gate_email_key
 from waarborg.rights.models import Request
-from waarborg.vault.validation import email_key
 
 EXPLANATION_MAX = 5000
 # A Message-ID as RFC 5322 writes it (msg-id: "<" id-left "@" id-right ">"), printable ASCII
@@ -46,7 +46,7 @@ def filing_clean(
         clean_kinds = kinds_clean(kinds, unclear=True)
     except InvalidRequest as exc:
         problems.update(exc.fields)
-    if email_key(email) is None or len(email) > 320:
+    if gate_email_key(email) is None or len(email) > 320:
         problems["email"] = _("This is not a valid e-mail address.")
     if language not in ("nl", "en"):
         problems["language"] = _("Choose nl or en.")
