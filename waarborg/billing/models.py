@@ -83,7 +83,8 @@ class Invoice(models.Model):
         invoice (lines, payments, the collection claim), in the caller's transaction; answers per
         invoice found the rows deleted (one model label per row). The disclosure register entry
         of a handed-over claim stays, its ``what`` (number and amount) replaced by ``note``; a
-        handover left without claims loses its encrypted exports (the agency has them)."""
+        handover that loses a claim loses its encrypted exports (they hold that claim's person too;
+        the agency has its own copy)."""
         found = {
             pk: [cls._meta.label_lower]
             for pk in cls.objects.filter(id__in=ids).values_list("id", flat=True)
@@ -105,9 +106,8 @@ class Invoice(models.Model):
                 handover_id=handover_id, subject_id=subject_id, what__startswith=f"{number}: "
             ).update(what=note)
         claims.delete()
-        Handover.objects.filter(id__in=handovers, claims__isnull=True).update(
-            export_csv=None, export_json=None
-        )
+        # The exports hold every claim of the batch: they go with the first claim that goes.
+        Handover.objects.filter(id__in=handovers).update(export_csv=None, export_json=None)
         cls.objects.filter(id__in=list(found)).delete()
         return found
 

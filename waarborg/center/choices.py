@@ -74,9 +74,11 @@ def _broken(request: HttpRequest) -> HttpResponse:
 def open_link(request: HttpRequest, code: str) -> HttpResponse:
     """The link in the mail: GET shows a button (changes nothing), its POST uses the link."""
     if request.method == "GET":
-        if choices_link_language(code=code) is None:
+        link_lang = choices_link_language(code=code)
+        if link_lang is None:
             return _broken(request)
-        return _page(request, "choices_open.html", {"minutes": SESSION_MINUTES})
+        lang = request_language(request) if "lang" in request.GET else link_lang
+        return _page(request, "choices_open.html", {"minutes": SESSION_MINUTES}, lang=lang)
     try:
         session = choices_open(code=code)
     except Refusal:

@@ -164,7 +164,11 @@ def _take(run: SweepRun, now: dt.datetime, size: int) -> tuple[list[Claimed], Sc
     if connection.vendor == "postgresql" and not mine.exists():
         items = _lock(now, size)
         return items, RetentionItem.objects.filter(id__in=[i.id for i in items])
-    return _claim(run, now, size), mine
+    items = _claim(run, now, size)
+    # The scope is exactly the rows handed back, never all of the run's open claims: a run taken
+    # over with a smaller batch holds more claims than one batch, and each subject removed must
+    # have its keep, its audit entry and its ledger record.
+    return items, RetentionItem.objects.filter(id__in=[i.id for i in items])
 
 
 Scope = QuerySet[RetentionItem, Any]

@@ -38,6 +38,7 @@ from waarborg.rights.validation import (
 )
 
 PUBLIC = Actor(kind="subject", name="requester")
+COPIES = Actor.job("rights_copies")  # clears what requests gathered about an erased person
 CLOSED = (Request.Status.DONE, Request.Status.REFUSED, Request.Status.LAPSED)
 
 
@@ -267,7 +268,13 @@ def gathered_forget(*, subject_ids: Collection[UUID]) -> int:
     requests = set(theirs) - set(erasing)
     steps = Step.objects.filter(request__in=requests, payload__isnull=False)
     exports = Export.objects.filter(request__in=requests, archive__isnull=False)
-    return steps.update(payload=None) + exports.update(archive=None, code_digest="")
+    owners = dict(Request.objects.filter(pk__in=requests).values_list("pk", "subject_id"))
+    touched = {owners[r] for r in steps.values_list("request_id", flat=True)}
+    touched |= {owners[r] for r in exports.values_list("request_id", flat=True)}
+    cleared = steps.update(payload=None) + exports.update(archive=None, code_digest="")
+    for subject_id in sorted(touched, key=str):  # what went with the person, in the log
+        gate_event(actor=COPIES, action="rights.copies_cleared", subject_id=subject_id)
+    return cleared
 
 
 def copies_forget(sender: Any, subject_ids: Collection[UUID], **kwargs: Any) -> None:

@@ -193,3 +193,11 @@ def test_the_pages_carry_no_inline_script_or_style(client, file):
 def test_the_statement_links_to_the_center_in_its_language(client):
     html = client.get("/privacy?lang=en").content.decode()
     assert 'href="/privacy/center?lang=en"' in html
+
+
+def test_the_home_page_title_is_words_only(client):
+    page = client.get("/privacy/center?lang=en").content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "csrf" not in title
+    assert title.startswith("Use your privacy rights")
+    assert page.count('id="choices"') == 1

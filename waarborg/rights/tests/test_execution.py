@@ -78,6 +78,10 @@ def test_an_erasure_empties_what_other_requests_gathered_but_answers_its_own_acc
     request = confirmed(committed, ["erasure", "access"], language="en")
     carry_out(committed)
     assert Export.objects.get(request=earlier).archive is None  # gone with the erasure
+    from waarborg.audit.models import AuditEntry
+
+    cleared = AuditEntry.objects.filter(action="rights.copies_cleared")
+    assert list(cleared.values_list("subject_id", flat=True)) == [earlier.subject_id]
     reference, code = link(outbox()[-1])
     assert reference == request.reference
     page = _zip(reference, code).read("index.html").decode()

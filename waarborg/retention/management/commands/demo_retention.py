@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,6 +32,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            # It sweeps for real: on a production database it would remove whatever is due.
+            raise CommandError("demo_retention runs only in development mode (WAARBORG_DEBUG=1).")
         if SweepRun.objects.filter(finished_at__isnull=False).exists():
             self.stdout.write("demo retention: a certificate is present, nothing to add")
             return
