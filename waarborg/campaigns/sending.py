@@ -247,16 +247,21 @@ def _send(
             try:
                 smtp.send_messages([mail])
             except REFUSED:
-                journal.note("failed", delivery.pk)
-                failed.append(delivery.pk)
+                outcome, into = "failed", failed
             except BaseException:
                 _record(sent, failed)
                 Delivery.objects.filter(id=delivery.pk).update(status=S.UNKNOWN, reason="smtp_lost")
                 _release([d.pk for d, _ in messages[index + 1 :]])
                 raise
             else:
-                journal.note("sent", delivery.pk)
-                sent.append(delivery.pk)
+                outcome, into = "sent", sent
+            into.append(delivery.pk)
+            try:
+                journal.note(outcome, delivery.pk)
+            except BaseException:  # a full disk: the mail server has these, the rows say so
+                _record(sent, failed)
+                _release([d.pk for d, _ in messages[index + 1 :]])
+                raise
     finally:
         smtp.close()
     return sent, failed

@@ -156,3 +156,25 @@ def test_a_mail_server_that_cannot_be_reached_leaves_the_batch_to_send_later() -
     with smtp_sink() as (sink, _):
         assert campaign_send(campaign_id=campaign.pk).sent == 3
     assert len(sink.messages) == 3
+
+
+def test_a_journal_that_cannot_be_written_still_records_what_went_out(monkeypatch) -> None:
+    from waarborg.campaigns import sending
+
+    campaign = _started(3)
+    notes = {"n": 0}
+    write = sending.Journal.note
+
+    def disk_full_at_the_second(self: Any, status: str, delivery_id: int) -> None:
+        notes["n"] += 1
+        if notes["n"] == 2:
+            raise OSError(28, "No space left on device")
+        write(self, status, delivery_id)
+
+    monkeypatch.setattr(sending.Journal, "note", disk_full_at_the_second)
+    with smtp_sink() as (sink, _), pytest.raises(OSError):
+        campaign_send(campaign_id=campaign.pk)
+    progress = campaign_progress(campaign_id=campaign.pk)
+    # Two went to the mail server and are recorded as sent; the third waits for the next run.
+    assert len(sink.messages) == 2
+    assert (progress["sent"], progress["pending"]) == (2, 1)
