@@ -19,8 +19,6 @@ other double opt-in, with the privacy center as their source."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from waarborg.consent.banner import banner_current
 from waarborg.consent.models import ChoicesLink, ConsentText, CookieChoice
 from waarborg.consent.texts import consent_text, consent_text_keep
 from waarborg.core.actors import Actor
-from waarborg.core.counters import counter_add, counter_get
+from waarborg.core.counters import limits_take, secret_digest
 from waarborg.core.errors import Refusal, Text
 from waarborg.core.i18n import Lang
 from waarborg.core.mail import mail_send
@@ -81,28 +79,19 @@ def center_actor() -> Actor:
     return Actor(kind="system", name="privacy-center", scopes=frozenset(consent_purposes()))
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.strip().encode()).hexdigest()
-
-
 # ---- asking for a link --------------------------------------------------------------------
-
-
-def _limit_key(kind: str, value: str) -> str:
-    mac = hmac.new(settings.SECRET_KEY.encode(), f"{kind}\x00{value}".encode(), hashlib.sha256)
-    return f"choices-links:{kind}:{mac.hexdigest()[:32]}"
 
 
 def _count(address: str, client: str) -> None:
     """Count one link for the address and the client; refused once either is at its limit for
-    the day (the keys are HMACs: the cache never holds an address)."""
-    counters = [(_limit_key("address", address), LINKS_PER_ADDRESS)]
+    the day."""
+    counters = [("address", address, LINKS_PER_ADDRESS)]
     if client:
-        counters.append((_limit_key("client", client), LINKS_PER_CLIENT))
-    message = _("Too many links were asked for from here or for this address; try again tomorrow.")
-    if any(counter_get(key) >= limit for key, limit in counters):
-        raise Refusal("rate_limited", message)
-    if any(counter_add(key, ttl=WINDOW) > limit for key, limit in counters):
+        counters.append(("client", client, LINKS_PER_CLIENT))
+    if not limits_take("choices-links", counters, window=WINDOW):
+        message = _(
+            "Too many links were asked for from here or for this address; try again tomorrow."
+        )
         raise Refusal("rate_limited", message)
 
 
@@ -130,7 +119,7 @@ def choices_link_request(*, email: str, lang: Lang, client: str = "") -> None:
         link = ChoicesLink.objects.create(
             subject_id=found,
             lang=lang,
-            code_digest=_digest(code),
+            code_digest=secret_digest(code),
             created_at=now,
             expires_at=now + timedelta(hours=LINK_HOURS),
         )
@@ -174,7 +163,7 @@ def choices_mail_send(*, to: str, lang: Lang, link: tuple[int, str] | None) -> N
 
 def _usable(code: str, now: datetime) -> Any:
     return ChoicesLink.objects.filter(
-        code_digest=_digest(code), used_at__isnull=True, expires_at__gt=now
+        code_digest=secret_digest(code), used_at__isnull=True, expires_at__gt=now
     )
 
 
@@ -205,7 +194,7 @@ def choices_open(*, code: str) -> Session:
         if link is None:
             raise Refusal("bad_link", BAD_LINK)
         link.used_at = now
-        link.session_digest = _digest(token)
+        link.session_digest = secret_digest(token)
         link.session_until = now + timedelta(minutes=SESSION_MINUTES)
         link.save(update_fields=["used_at", "session_digest", "session_until"])
         gate_event(
@@ -220,7 +209,9 @@ def choices_session(*, token: str) -> Session | None:
     if not token or len(token) > 100:
         return None
     link = (
-        ChoicesLink.objects.filter(session_digest=_digest(token), session_until__gt=timezone.now())
+        ChoicesLink.objects.filter(
+            session_digest=secret_digest(token), session_until__gt=timezone.now()
+        )
         .only("subject_id", "lang", "session_until")
         .first()
     )
@@ -233,7 +224,7 @@ def choices_session(*, token: str) -> Session | None:
 def choices_end(*, token: str) -> None:
     """End the session now (the page's "Close" button): its token stops working."""
     if token:
-        ChoicesLink.objects.filter(session_digest=_digest(token)).update(
+        ChoicesLink.objects.filter(session_digest=secret_digest(token)).update(
             session_digest="", session_until=None
         )
 

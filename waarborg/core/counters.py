@@ -13,8 +13,11 @@ counter starts again from zero."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import time
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.cache import cache
@@ -95,3 +98,25 @@ def counter_delete(key: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(_DELETE, [key])
+
+
+def _limit_key(prefix: str, kind: str, value: str) -> str:
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"{kind}\x00{value}".encode(), hashlib.sha256)
+    return f"{prefix}:{kind}:{mac.hexdigest()[:32]}"
+
+
+def limits_take(prefix: str, counters: Sequence[tuple[str, str, int]], *, window: int) -> bool:
+    """Count one under each ``(kind, value, limit)`` for ``window`` seconds; False, counting
+    nothing, when one is at its limit already. Each is added in one atomic step, so a burst of
+    parallel callers can pass a limit by at most the number in flight, and is refused after.
+    The keys are HMACs under the secret key: the store never holds an address."""
+    keys = [(_limit_key(prefix, kind, value), limit) for kind, value, limit in counters]
+    if any(counter_get(key) >= limit for key, limit in keys):
+        return False
+    return not any(counter_add(key, ttl=window) > limit for key, limit in keys)
+
+
+def secret_digest(secret: str) -> str:
+    """What is stored of a single-use code or session token: its SHA-256 (they carry 128 or
+    more random bits, so a slow hash would add nothing against guessing)."""
+    return hashlib.sha256(secret.strip().encode()).hexdigest()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 
 from django.utils.crypto import salted_hmac
+
+from waarborg.core.counters import secret_digest
 
 CONFIRM_DAYS = 7  # a confirmation link works this long after it was mailed
 # No 0/O, 1/I/L: a reference is read aloud over the phone and typed from a letter.
@@ -27,9 +28,8 @@ def reference_clean(text: str) -> str:
 
 
 def code_digest(code: str) -> str:
-    """What is stored of a confirmation code: its SHA-256 (the code has 144 random bits, so a
-    slow hash would add nothing against guessing)."""
-    return hashlib.sha256(code.strip().encode()).hexdigest()
+    """What is stored of a confirmation code (144 random bits): its SHA-256."""
+    return secret_digest(code)
 
 
 def status_code(reference: str) -> str:
