@@ -171,3 +171,23 @@ def test_the_officer_tells_the_invoice_line_of_the_plan_from_the_customer_line(
     text = page.content.decode()
     assert "Wettelijke bewaarplicht administratie: facturen, elk op eigen termijn" in text
     assert text.count("Wettelijke bewaarplicht administratie</th>") == 1
+
+
+@pytest.mark.django_db
+def test_a_handover_loses_its_sealed_export_with_its_first_deleted_invoice(settings) -> None:
+    """The export holds every claim of the batch: it goes when the first of them goes, not when
+    the last does."""
+    settings.WAARBORG_COLLECTION_AGENCY_RECIPIENT = age_pair()[0]
+    with time_machine.travel(dt.datetime(2025, 12, 1, 10, tzinfo=AMS), tick=False):
+        early = invoice(customer(email="vroeg@example.nl"), issued_on=dt.date(2025, 12, 1))
+    with time_machine.travel(dt.datetime(2026, 3, 1, 10, tzinfo=AMS), tick=False):
+        late = invoice(customer(email="laat@example.nl"), issued_on=dt.date(2026, 3, 1))
+    with time_machine.travel(dt.datetime(2026, 4, 1, 10, tzinfo=AMS), tick=False):
+        batch = handover_select(actor=staff("billing"))
+        handover_approve(actor=staff("privacy_officer"), handover_id=batch.id)
+    assert Claim.objects.filter(handover=batch).count() == 2
+    _sweep_at(dt.datetime(2033, 1, 1, tzinfo=AMS))  # the 2025 invoice's period ends
+    assert not Invoice.objects.filter(id=early.id).exists()
+    assert Claim.objects.filter(handover=batch, invoice=late).exists()  # the other stays
+    batch.refresh_from_db()
+    assert batch.export_csv is None and batch.export_json is None
