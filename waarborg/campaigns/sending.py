@@ -47,6 +47,7 @@ from django.utils import timezone
 from waarborg.campaigns.audience import SENDER
 from waarborg.campaigns.message import message_build
 from waarborg.campaigns.models import Campaign, Delivery, Suppression
+from waarborg.core.processes import pid_alive
 from waarborg.gate.services import Allowed, gate_fields
 from waarborg.vault.models import Subject
 
@@ -65,15 +66,10 @@ def sender_id() -> str:
 def _claimer_dead(claimed_by: str) -> bool:
     host, _, rest = claimed_by.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:40] or not pid.isdigit():
+    alive = pid_alive(pid) if host == socket.gethostname()[:40] else None
+    if alive is None:
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return int(pid) == os.getpid() and claimed_by != _ME[0]
+    return not alive or (int(pid) == os.getpid() and claimed_by != _ME[0])
 
 
 _ME = [sender_id()]

@@ -43,6 +43,7 @@ from waarborg.audit.services import (
     sealer_use_inline,
 )
 from waarborg.core.actors import Actor
+from waarborg.core.processes import pid_alive
 from waarborg.policy.checks import covered
 from waarborg.policy.selectors import policy_current
 from waarborg.retention.certificates import certificate_sign
@@ -62,16 +63,11 @@ def _worker() -> str:
 
 def _dead(run: SweepRun, now: dt.datetime) -> bool:
     host, _, pid = run.worker.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        # Still alive: only this very process's own earlier run (stopped by ``limit``) is free.
-        return int(pid) == os.getpid()
-    return run.alive_at < now - LEASE
+    alive = pid_alive(pid) if host == socket.gethostname() else None
+    if alive is None:  # another host: no sign of life for LEASE
+        return run.alive_at < now - LEASE
+    # Still alive: only this very process's own earlier run (stopped by ``limit``) is free.
+    return not alive or int(pid) == os.getpid()
 
 
 def _run_take(actor: Actor, now: dt.datetime) -> SweepRun:
