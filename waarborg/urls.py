@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import include, path, re_path
 
-from waarborg.api.views import api
+from waarborg.api.views import api_urls
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -16,10 +16,12 @@ def not_found(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
+    # First: the API's reads are the busiest requests; any other address leaves this prefix at
+    # once, while the others' patterns cost an API request a third of its URL resolving.
+    path("api/", api_urls()),
     path("", home),
     path("", include("waarborg.policy.urls")),
     path("", include("waarborg.consent.urls")),
-    path("api/", api.urls),
     path("console/", include("waarborg.console.urls")),
     path("", include("waarborg.center.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

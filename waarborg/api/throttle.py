@@ -35,6 +35,7 @@ SLICE_MAX = 100
 _MAX_SLICES = 10_000
 # What this process may still answer per counter key: (window, numbers left of its slice).
 _slices: dict[str, tuple[int, int]] = {}
+_token_keys: dict[object, str] = {}  # an actor's counter key, worked out once per process
 
 
 def count_request(key: str, *, duration: int, by: int = 1) -> tuple[int, float]:
@@ -82,7 +83,12 @@ class TokenRateThrottle(SimpleRateThrottle):
         auth = getattr(request, "auth", None)
         if auth is None:
             return None
-        return "token:" + hashlib.sha256(str(auth).encode()).hexdigest()[:32]
+        key = _token_keys.get(auth)
+        if key is None:
+            if len(_token_keys) >= _MAX_SLICES:
+                _token_keys.clear()
+            key = _token_keys[auth] = "token:" + hashlib.sha256(str(auth).encode()).hexdigest()[:32]
+        return key
 
     def allow_request(self, request: HttpRequest) -> bool:
         key = self.get_cache_key(request)

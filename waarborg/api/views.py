@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import path
 from ninja import NinjaAPI, Query, Router, Schema, Status
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from waarborg.access.selectors import system_for_token
+from waarborg.access.tokens import token_cache_get, token_digest
 from waarborg.api import schemas as s
 from waarborg.api.auth import request_actor
 from waarborg.api.errors import install_handlers
@@ -40,12 +44,13 @@ class TokenAuth(ClientLimitedBearer):
         return system_for_token(token)
 
 
+token_rate = TokenRateThrottle(settings.WAARBORG_API_RATE)
 api = NinjaAPI(
     title="waarborg API",
     version="1",
     description="Register customers, record consent and objections, and ask the purpose gate.",
     auth=TokenAuth(),
-    throttle=[TokenRateThrottle(settings.WAARBORG_API_RATE)],
+    throttle=[token_rate],
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
@@ -121,10 +126,61 @@ def subject_read(request: HttpRequest, subject_id: UUID, query: Query[PurposeQue
     result = gate_fields(actor=request_actor(request), purpose=query.purpose, subject=subject_id)
     if isinstance(result, Refused):
         return _refusal(result)
-    # The busiest read of the API, written as SubjectOut without validating our own strings
-    # again (the schema stays in the OpenAPI document; test_api checks the shape).
-    body = {"id": str(subject_id), "purpose": query.purpose, "fields": result.fields}
-    return HttpResponse(json.dumps(body), content_type="application/json; charset=utf-8")
+    return _json(200, {"id": str(subject_id), "purpose": query.purpose, "fields": result.fields})
+
+
+def _json(status: int, body: dict[str, Any]) -> HttpResponse:
+    """The busiest read's answer, written as SubjectOut (or Refusal) without validating our own
+    strings again (the schemas stay in the OpenAPI document; the API tests check the shapes)."""
+    return HttpResponse(
+        json.dumps(body), status=status, content_type="application/json; charset=utf-8"
+    )
+
+
+def _read_quickly(request: HttpRequest, subject_id: str) -> HttpResponse | None:
+    """``GET /api/v1/subjects/{id}?purpose=...`` in its plain case, without ninja's work per
+    request (a third of what the API added to the gate's own work, measured in-process): a well
+    formed id, a token this process already knows (ClientLimitedBearer's own shortcut), the
+    token within its rate (the same counter), one purpose that PurposeQuery accepts. Then the
+    same gate call and the same answers as ``subject_read``. Anything else gives None before the
+    gate is asked, and ninja handles the request in full, so every error answer stays ninja's."""
+    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    purposes = request.GET.getlist("purpose")
+    if scheme.lower() != "bearer" or not token or len(purposes) != 1:
+        return None
+    known, actor = token_cache_get(token_digest(token))
+    if not known or actor is None:
+        return None
+    try:
+        subject = UUID(subject_id)
+        purpose = PurposeQuery.model_validate({"purpose": purposes[0]}).purpose
+    except (ValueError, PydanticValidationError):
+        return None
+    if str(subject) != subject_id:  # only the form every client sends; ninja reads the others
+        return None
+    request.auth = actor  # type: ignore[attr-defined]
+    if not token_rate.allow_request(request):
+        return None  # ninja counts it again and answers 429
+    try:
+        result = gate_fields(actor=actor, purpose=purpose, subject=subject)
+    except Exception as exc:  # answered by the API's own handlers, as in ninja
+        return api.on_exception(request, exc)
+    if isinstance(result, Refused):
+        refusal = _refusal(result)
+        return _json(refusal.status_code, refusal.value)
+    return _json(200, {"id": subject_id, "purpose": purpose, "fields": result.fields})
+
+
+def _quickly(ninja_view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def view(request: HttpRequest, subject_id: str) -> HttpResponse:
+        if request.method == "GET":
+            answer = _read_quickly(request, subject_id)
+            if answer is not None:
+                return answer
+        return ninja_view(request, subject_id=subject_id)
+
+    view.csrf_exempt = True  # type: ignore[attr-defined] # as every ninja view
+    return view
 
 
 @v1.post("/gate/check", response={200: s.Decision, **COMMON})
@@ -253,3 +309,15 @@ def policy_view(request: HttpRequest) -> dict[str, Any]:
 v1.add_router("", requests_router)
 v1.add_router("", invoices_router)
 api.add_router("/v1", v1)
+
+
+def api_urls() -> tuple[list[Any], str, str]:
+    """The API's URL table for ``waarborg.urls``: ninja's, with the subject read's quick path
+    (``_read_quickly``) in front of the operations on ``/v1/subjects/{id}``."""
+    patterns, app_name, namespace = api.urls
+    route = "v1/subjects/<subject_id>"
+    at = next(i for i, p in enumerate(patterns) if str(p.pattern) == route)
+    ninja_view = patterns[at].callback
+    assert ninja_view is not None
+    quick = path(route, _quickly(ninja_view), name="subject_read_quick")
+    return [*patterns[:at], quick, *patterns[at:]], app_name, namespace

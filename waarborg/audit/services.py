@@ -24,12 +24,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import close_old_connections, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connection, connections, transaction
 from django.db.models import Exists, Field, Max, OuterRef, QuerySet
 from django.utils import timezone
 
 from waarborg.audit.models import CANONICAL_COLUMNS, AuditEntry, AuditSeal, canonical_entry
 from waarborg.core.actors import Actor
+from waarborg.core.sql import sql_run
 
 GENESIS = "0" * 64
 # Entries are looked for among the newest SEAL_WINDOW ids; ``audit seal --all`` scans everything.
@@ -115,9 +116,9 @@ def audit_record(
         "reason": _text(reason, 64),
         "detail": _clean(detail or {}),
     }
-    params = [_FIELDS[name].get_db_prep_save(values[name], connection) for name in _COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), params)
+    db = connections[DEFAULT_DB_ALIAS]  # resolved once, not per column (each is a lookup)
+    params = [_FIELDS[name].get_db_prep_save(values[name], db) for name in _COLUMNS]
+    sql_run(_insert_sql(), params)
     _seal_after_commit()
 
 

@@ -7,6 +7,7 @@ state in ``gate.rules``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -67,16 +68,45 @@ def gate_purpose_refusal(*, actor: Actor, purpose: str) -> str:
     return purpose_refusal(policy_current().policy, actor, purpose)
 
 
+# What the policy in force decides about an actor and a purpose without looking at anyone (the
+# refusal, the fields a purpose reads): worked out once per policy, not on every read. Emptied
+# when another policy comes into force (a new object from policy_current).
+_decided: dict[tuple[Any, ...], Any] = {}
+_decided_for: list[object] = [None]
+_DECIDED_MAX = 4096
+
+
+def _policy_memo(policy: Policy, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    if _decided_for[0] is not policy:
+        _decided.clear()
+        _decided_for[0] = policy
+    try:
+        return _decided[key]
+    except KeyError:
+        if len(_decided) >= _DECIDED_MAX:
+            _decided.clear()
+        found = _decided[key] = compute()
+        return found
+
+
+def _refusal(policy: Policy, actor: Actor, purpose: str) -> str:
+    key = ("refusal", actor, purpose)
+    return _policy_memo(policy, key, lambda: purpose_refusal(policy, actor, purpose))  # type: ignore[no-any-return]
+
+
 def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
     """The subject's fields this purpose reads, in the policy's order of fields."""
-    return [
-        f for f in policy.fields if f in subject.values and purpose_reads_field(policy, spec, f)
-    ]
+    reads: tuple[str, ...] = _policy_memo(
+        policy,
+        ("reads", id(spec)),
+        lambda: tuple(f for f in policy.fields if purpose_reads_field(policy, spec, f)),
+    )
+    return [f for f in reads if f in subject.values]
 
 
 def _decide(actor: Actor, purpose: str, subject_id: UUID) -> tuple[Decision, Subject | None]:
     policy = policy_current().policy
-    reason = purpose_refusal(policy, actor, purpose)
+    reason = _refusal(policy, actor, purpose)
     if reason:
         return Decision(False, [], reason), None
     row = subject_with_state(subject_id, purpose)

@@ -27,6 +27,18 @@ def _stamp(path: Path) -> Stamp:
     return (stat.st_mtime_ns, stat.st_size)
 
 
+_paths: dict[str, Path] = {}
+
+
+def _path_of(name: str | Path) -> Path:
+    """The setting as a Path, made once (this runs on every gate call)."""
+    key = str(name)
+    found = _paths.get(key)
+    if found is None:
+        found = _paths[key] = Path(name)
+    return found
+
+
 def policy_current() -> LoadedPolicy:
     """The policy in ``WAARBORG_POLICY``; re-read only when the file changes (size or mtime).
 
@@ -35,7 +47,7 @@ def policy_current() -> LoadedPolicy:
     of the file, so a bad edit does not turn every page and gate call into an error. Without an
     earlier valid policy, ``PolicyInvalid`` is raised: start-up refuses an invalid policy.
     """
-    path = Path(settings.WAARBORG_POLICY)
+    path = _path_of(settings.WAARBORG_POLICY)
     stamp = _stamp(path)
     cached = _cache.get(path)
     if cached is not None and cached[0] == stamp:
