@@ -80,11 +80,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # DATABASE_URL never share a file.
     _db["TEST"] = {"NAME": str(Path(str(_db["NAME"])).with_suffix(".test.sqlite3"))}
 # On PostgreSQL the gate's read and the audit log's append are prepared once per connection
-# (waarborg/core/sql.py; psycopg prepares nothing while the threshold is None, Django's default);
-# off behind a connection pooler in transaction mode that cannot keep prepared statements.
+# (waarborg/core/sql.py); off behind a connection pooler in transaction mode that cannot keep
+# prepared statements.
 WAARBORG_DB_PREPARE = env_bool("WAARBORG_DB_PREPARE", default=True)
-if _db["ENGINE"] == "django.db.backends.postgresql" and WAARBORG_DB_PREPARE:
-    _db["OPTIONS"] = {**_db.get("OPTIONS", {}), "prepare_threshold": 5}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -24,6 +24,9 @@ except ImportError:  # pragma: no cover - psycopg is a dependency; SQLite-only i
     _PreparingCursor = None  # type: ignore[assignment,misc]
 
 
+_THRESHOLD = 5  # psycopg's default; these statements ask to be prepared at once anyway
+
+
 def sql_run(sql: str, params: Sequence[Any], *, fetch: bool = False) -> tuple[Any, ...] | None:
     """Run one statement (``%s`` placeholders) in the caller's transaction; its first row when
     ``fetch``, else None."""
@@ -41,6 +44,9 @@ def sql_run(sql: str, params: Sequence[Any], *, fetch: bool = False) -> tuple[An
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
-    with db.wrap_database_errors, _PreparingCursor(db.connection) as cursor:
+    raw = db.connection
+    if raw.prepare_threshold is None:  # Django's default, under which psycopg prepares nothing
+        raw.prepare_threshold = _THRESHOLD  # Django's own cursors bind on the client: unaffected
+    with db.wrap_database_errors, _PreparingCursor(raw) as cursor:
         cursor.execute(sql, params, prepare=True)
         return cursor.fetchone() if fetch else None
