@@ -27,6 +27,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
 from waarborg.access.tokens import token_cache_get, token_digest
+from waarborg.core.actors import Actor
 from waarborg.core.clients import client_address
 from waarborg.core.counters import counter_add, counter_get
 
@@ -87,7 +88,8 @@ class TokenRateThrottle(SimpleRateThrottle):
         if key is None:
             if len(_token_keys) >= _MAX_SLICES:
                 _token_keys.clear()
-            key = _token_keys[auth] = "token:" + hashlib.sha256(str(auth).encode()).hexdigest()[:32]
+            key = "token:" + hashlib.sha256(str(auth).encode()).hexdigest()[:32]
+            _token_keys[auth] = key
         return key
 
     def allow_request(self, request: HttpRequest) -> bool:
@@ -120,12 +122,18 @@ class ClientLimitedBearer(HttpBearer):
         window = int(time.time() // duration)
         return counter_get(f"rate:{self._key(request)}:{window}") >= limit
 
-    def __call__(self, request: HttpRequest) -> Any:
+    def known(self, request: HttpRequest) -> Actor | None:
+        """The system of the request's token when this process already knows it as valid."""
         scheme, _, token = request.headers.get(self.header, "").partition(" ")
-        if scheme.lower() == self.openapi_scheme and token:
-            known, actor = token_cache_get(token_digest(token))
-            if known and actor is not None:
-                return actor
+        if scheme.lower() != self.openapi_scheme or not token:
+            return None
+        _known, actor = token_cache_get(token_digest(token))
+        return actor
+
+    def __call__(self, request: HttpRequest) -> Any:
+        actor = self.known(request)
+        if actor is not None:
+            return actor
         if self._over(request):
             raise Throttled(wait=None)
         result = super().__call__(request)

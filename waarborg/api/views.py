@@ -15,7 +15,6 @@ from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from waarborg.access.selectors import system_for_token
-from waarborg.access.tokens import token_cache_get, token_digest
 from waarborg.api import schemas as s
 from waarborg.api.auth import request_actor
 from waarborg.api.errors import install_handlers
@@ -44,12 +43,13 @@ class TokenAuth(ClientLimitedBearer):
         return system_for_token(token)
 
 
+token_auth = TokenAuth()
 token_rate = TokenRateThrottle(settings.WAARBORG_API_RATE)
 api = NinjaAPI(
     title="waarborg API",
     version="1",
     description="Register customers, record consent and objections, and ask the purpose gate.",
-    auth=TokenAuth(),
+    auth=token_auth,
     throttle=[token_rate],
     urls_namespace="api",
     openapi_url="/openapi.json",
@@ -144,12 +144,9 @@ def _read_quickly(request: HttpRequest, subject_id: str) -> HttpResponse | None:
     token within its rate (the same counter), one purpose that PurposeQuery accepts. Then the
     same gate call and the same answers as ``subject_read``. Anything else gives None before the
     gate is asked, and ninja handles the request in full, so every error answer stays ninja's."""
-    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     purposes = request.GET.getlist("purpose")
-    if scheme.lower() != "bearer" or not token or len(purposes) != 1:
-        return None
-    known, actor = token_cache_get(token_digest(token))
-    if not known or actor is None:
+    actor = token_auth.known(request)
+    if actor is None or len(purposes) != 1:
         return None
     try:
         subject = UUID(subject_id)

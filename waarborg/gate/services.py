@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -22,8 +22,8 @@ from waarborg.core.errors import Text
 from waarborg.gate.decrypt import open_values
 from waarborg.gate.fetch import subject_with_state
 from waarborg.gate.rules import REASONS, RULES, subject_refusal
+from waarborg.policy.loader import LoadedPolicy
 from waarborg.policy.rules import actor_personal_purposes, purpose_reads_field, purpose_refusal
-from waarborg.policy.schema import Policy, Purpose
 from waarborg.policy.selectors import policy_current
 from waarborg.vault.models import Subject
 
@@ -68,56 +68,50 @@ def gate_purpose_refusal(*, actor: Actor, purpose: str) -> str:
     return purpose_refusal(policy_current().policy, actor, purpose)
 
 
-# What the policy in force decides about an actor and a purpose without looking at anyone (the
-# refusal, the fields a purpose reads): worked out once per policy, not on every read. Emptied
-# when another policy comes into force (a new object from policy_current).
-_decided: dict[tuple[Any, ...], Any] = {}
-_decided_for: list[object] = [None]
-_DECIDED_MAX = 4096
+_DERIVED_MAX = 4096  # entries per policy (actors x purposes); past it, start again
+T = TypeVar("T")
 
 
-def _policy_memo(policy: Policy, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    if _decided_for[0] is not policy:
-        _decided.clear()
-        _decided_for[0] = policy
+def _derived(loaded: LoadedPolicy, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """What the policy in force decides without looking at anyone, worked out once per policy
+    instead of on every read."""
+    memo = loaded.derived
     try:
-        return _decided[key]
+        return memo[key]  # type: ignore[no-any-return]
     except KeyError:
-        if len(_decided) >= _DECIDED_MAX:
-            _decided.clear()
-        found = _decided[key] = compute()
+        if len(memo) >= _DERIVED_MAX:
+            memo.clear()
+        found = memo[key] = compute()
         return found
 
 
-def _refusal(policy: Policy, actor: Actor, purpose: str) -> str:
-    key = ("refusal", actor, purpose)
-    return _policy_memo(policy, key, lambda: purpose_refusal(policy, actor, purpose))  # type: ignore[no-any-return]
-
-
-def _visible(policy: Policy, spec: Purpose, subject: Subject) -> list[str]:
+def _visible(loaded: LoadedPolicy, purpose: str, subject: Subject) -> list[str]:
     """The subject's fields this purpose reads, in the policy's order of fields."""
-    reads: tuple[str, ...] = _policy_memo(
-        policy,
-        ("reads", id(spec)),
+    policy = loaded.policy
+    spec = policy.purposes[purpose]
+    reads = _derived(
+        loaded,
+        ("reads", purpose),
         lambda: tuple(f for f in policy.fields if purpose_reads_field(policy, spec, f)),
     )
     return [f for f in reads if f in subject.values]
 
 
 def _decide(actor: Actor, purpose: str, subject_id: UUID) -> tuple[Decision, Subject | None]:
-    policy = policy_current().policy
-    reason = _refusal(policy, actor, purpose)
+    loaded = policy_current()
+    reason = _derived(
+        loaded, ("refusal", actor, purpose), lambda: purpose_refusal(loaded.policy, actor, purpose)
+    )
     if reason:
         return Decision(False, [], reason), None
     row = subject_with_state(subject_id, purpose)
     if row is None:
         return Decision(False, [], "not_found"), None
     found, state = row
-    spec = policy.purposes[purpose]
-    reason = subject_refusal(spec, found, state)
+    reason = subject_refusal(loaded.policy.purposes[purpose], found, state)
     if reason:
         return Decision(False, [], reason), found
-    return Decision(True, _visible(policy, spec, found)), found
+    return Decision(True, _visible(loaded, purpose, found)), found
 
 
 def gate_reach(*, actor: Actor, subject_id: UUID) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,9 @@ class LoadedPolicy:
     source: Path
     # Values still to be confirmed by the controller, one line each (``to_confirm`` in the file).
     warnings: tuple[PolicyError, ...] = ()
+    # What code works out from this policy alone and asks again on every request (the gate: an
+    # actor's refusal for a purpose, the fields a purpose reads); it goes when the policy does.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def dotted(loc: Loc) -> str:
