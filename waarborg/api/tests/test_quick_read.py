@@ -75,8 +75,8 @@ def test_what_the_quick_path_does_not_take_still_gets_ninja_s_answers(api_for):
 
 def test_the_quick_path_counts_against_the_token_s_rate(api_for):
     old = token_rate.rate, token_rate.num_requests, token_rate.duration
-    token_rate.rate = "3/m"
-    token_rate.num_requests, token_rate.duration = token_rate.parse_rate("3/m")
+    token_rate.rate = "3/d"
+    token_rate.num_requests, token_rate.duration = token_rate.parse_rate("3/d")
     try:
         api = api_for("administration")
         subject_id = _customer(api)
