@@ -15,6 +15,6 @@ def pid_alive(pid: str) -> bool | None:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # it runs, under another user
+        pass
     return True

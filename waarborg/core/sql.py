@@ -41,8 +41,10 @@ def sql_run(sql: str, params: Sequence[Any], *, fetch: bool = False) -> tuple[An
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone() if fetch else None
+    # What Django's cursor() checks first, in its order.
     db.close_if_health_check_failed()
     db.ensure_connection()
+    db.validate_no_broken_transaction()
     db.validate_thread_sharing()
     raw = db.connection
     if raw.prepare_threshold is None:  # Django's default, under which psycopg prepares nothing

@@ -112,10 +112,8 @@ def test_a_token_revoked_in_one_process_is_refused_by_another_within_a_second(sh
 def test_two_processes_counting_at_the_same_time_lose_no_count(shared_env, rate_key):
     """Each addition is one atomic step: no two requests ever get the same number, so no
     process can count past the limit on a number another one already had."""
-    command = [
-        *(sys.executable, "-m", "waarborg.access.tests.shared_worker"),
-        *("count", rate_key, "300"),
-    ]
+    worker = [sys.executable, "-m", "waarborg.access.tests.shared_worker"]
+    command = [*worker, "count", rate_key, "300"]
     workers = [
         subprocess.Popen(command, env=shared_env, stdout=subprocess.PIPE, text=True)
         for _ in range(2)
